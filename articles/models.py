@@ -1,0 +1,744 @@
+"""Content, taxonomy and rights: what the site republishes and on what terms."""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+from taggit.managers import TaggableManager
+
+from .sanitize import clean_html, strip_control_characters
+
+SLUG_MAX_LENGTH = 200
+
+
+def unique_slugify(instance: models.Model, value: str, slug_field: str = "slug") -> str:
+    """A slug for `value` that no other row of the instance's model uses yet."""
+    base = slugify(strip_control_characters(value), allow_unicode=False)[: SLUG_MAX_LENGTH - 10]
+    base = base.strip("-") or "item"
+    model = type(instance)
+    candidate, suffix = base, 2
+    others = (
+        model._default_manager.exclude(pk=instance.pk) if instance.pk else model._default_manager
+    )
+    while others.filter(**{slug_field: candidate}).exists():
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
+
+
+class SluggedModel(models.Model):
+    """Generates a unique slug on first save; a racing duplicate retries with a new suffix."""
+
+    slug_source_field = "name"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.slug:
+            return super().save(*args, **kwargs)
+        for _attempt in range(5):
+            self.slug = unique_slugify(self, getattr(self, self.slug_source_field))
+            try:
+                with transaction.atomic():
+                    return super().save(*args, **kwargs)
+            except IntegrityError:
+                if not type(self)._default_manager.filter(slug=self.slug).exists():
+                    raise
+        raise IntegrityError(f"could not find a free slug for {self}")
+
+
+def server_generated_name(folder: str, filename: str) -> str:
+    """What the uploader called the file never becomes a path: we name every stored file."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    if extension not in {"jpg", "jpeg", "png", "gif", "webp"}:
+        extension = "bin"
+    return f"{folder}/{uuid.uuid4().hex}.{extension}"
+
+
+def upload_to_logos(instance, filename):
+    return server_generated_name("logos", filename)
+
+
+def upload_to_authors(instance, filename):
+    return server_generated_name("authors", filename)
+
+
+def upload_to_reports(instance, filename):
+    return server_generated_name("reports", filename)
+
+
+def upload_to_lead_images(instance, filename):
+    return server_generated_name("lead", filename)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources and rights
+
+
+class RightsBasis(models.TextChoices):
+    PERMISSION = "permission", "Written permission from the copyright holder"
+    CC_BY = "cc-by", "Creative Commons Attribution (CC BY)"
+    CC_BY_SA = "cc-by-sa", "Creative Commons Attribution-ShareAlike (CC BY-SA)"
+    CC_BY_ND = "cc-by-nd", "Creative Commons Attribution-NoDerivatives (CC BY-ND)"
+    PUBLIC_DOMAIN = "public-domain", "Public domain"
+
+
+LICENCE_URLS = {
+    RightsBasis.CC_BY: "https://creativecommons.org/licenses/by/4.0/",
+    RightsBasis.CC_BY_SA: "https://creativecommons.org/licenses/by-sa/4.0/",
+    RightsBasis.CC_BY_ND: "https://creativecommons.org/licenses/by-nd/4.0/",
+    RightsBasis.PUBLIC_DOMAIN: "https://creativecommons.org/publicdomain/mark/1.0/",
+}
+
+
+class CanonicalPolicy(models.TextChoices):
+    ORIGINAL = "original", "Point rel=canonical at the original article"
+    SITE = "site", "Point rel=canonical at this site"
+
+
+class SourceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Source(SluggedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
+    homepage = models.URLField(max_length=500, blank=True)
+    logo = models.ImageField(upload_to=upload_to_logos, blank=True)
+    description = models.TextField(blank=True)
+    canonical_policy = models.CharField(
+        max_length=20,
+        choices=CanonicalPolicy.choices,
+        default=CanonicalPolicy.ORIGINAL,
+        help_text="Where search engines are told the authoritative copy lives.",
+    )
+    noindex = models.BooleanField(
+        default=False,
+        help_text="Ask search engines not to index this source's articles on this site.",
+    )
+    support_appeal = models.TextField(
+        blank=True,
+        help_text="The source's own appeal for support, shown under its articles when set.",
+    )
+    default_author = models.ForeignKey(
+        "Author",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Credited when an imported article names no author.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.support_appeal = clean_html(self.support_appeal)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:source", kwargs={"slug": self.slug})
+
+    def rights_problem(self, on: datetime.date | None = None) -> str | None:
+        """Why this source's articles may not be published on `on` (today), or None."""
+        try:
+            rights = self.rights
+        except RightsRecord.DoesNotExist:
+            return f"“{self.name}” has no rights record; add one before publishing its articles."
+        return rights.problem(on)
+
+
+class RightsRecord(models.Model):
+    """On what terms we may republish a source's articles, and how to credit them."""
+
+    source = models.OneToOneField(Source, on_delete=models.CASCADE, related_name="rights")
+    basis = models.CharField(max_length=20, choices=RightsBasis.choices)
+    copyright_holder = models.CharField(
+        max_length=200, help_text="Printed in the copyright line, e.g. the outlet's legal name."
+    )
+    attribution_wording = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Wording the holder asked for, printed under the attribution line.",
+    )
+    evidence = models.TextField(
+        blank=True, help_text="Where the permission is recorded: an email, a contract, a page."
+    )
+    evidence_url = models.URLField(max_length=500, blank=True)
+    granted_on = models.DateField(null=True, blank=True)
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="Leave empty when the permission does not expire."
+    )
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True)
+                | Q(granted_on__isnull=True)
+                | Q(expires_on__gte=models.F("granted_on")),
+                name="rights_expiry_after_grant",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_basis_display()} for {self.source}"
+
+    def clean(self):
+        if self.basis == RightsBasis.PERMISSION and not (self.evidence or self.evidence_url):
+            raise ValidationError({"evidence": "Say where the written permission is recorded."})
+        if self.expires_on and self.granted_on and self.expires_on < self.granted_on:
+            raise ValidationError({"expires_on": "The permission cannot expire before it starts."})
+
+    def problem(self, on: datetime.date | None = None) -> str | None:
+        on = on or timezone.localdate()
+        if self.granted_on and self.granted_on > on:
+            return f"Permission for “{self.source}” starts on {self.granted_on:%d %B %Y}."
+        if self.expires_on and self.expires_on < on:
+            return f"Permission for “{self.source}” expired on {self.expires_on:%d %B %Y}."
+        return None
+
+    @property
+    def licence_url(self) -> str:
+        return LICENCE_URLS.get(self.basis, "")
+
+
+# ---------------------------------------------------------------------------------------------
+# People and taxonomy
+
+
+class Author(SluggedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
+    bio = models.TextField(blank=True)
+    photo = models.ImageField(upload_to=upload_to_authors, blank=True)
+    link = models.URLField(max_length=500, blank=True, help_text="The author's own page.")
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="authors"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
+
+class Region(SluggedModel):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:region", kwargs={"slug": self.slug})
+
+    def clean(self):
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": "A region cannot sit inside itself."})
+            ancestor = ancestor.parent
+
+    def ancestors(self) -> list["Region"]:
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    def descendant_ids(self) -> set[int]:
+        """This region and every region nested inside it, for listings that include sub-regions."""
+        ids, frontier = {self.pk}, [self.pk]
+        while frontier:
+            frontier = list(
+                Region.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
+            frontier = [pk for pk in frontier if pk not in ids]
+            ids.update(frontier)
+        return ids
+
+
+class Theme(SluggedModel):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:theme", kwargs={"slug": self.slug})
+
+
+class InDepthReport(SluggedModel):
+    slug_source_field = "title"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
+    description = models.TextField(blank=True)
+    image = models.ImageField(upload_to=upload_to_reports, blank=True)
+    is_featured = models.BooleanField(default=False, help_text="Shown on the home page.")
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "in-depth report"
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:report", kwargs={"slug": self.slug})
+
+
+# ---------------------------------------------------------------------------------------------
+# Site-wide blocks
+
+
+class SiteBlockKey(models.TextChoices):
+    NOTE_TO_READERS = "note_to_readers", "Note to readers"
+    DISCLAIMER = "disclaimer", "Disclaimer"
+    FAIR_USE = "fair_use", "Fair-use notice"
+    MEDIA_INQUIRIES = "media_inquiries", "Media inquiries"
+    COMMUNITY_LINKS = "community_links", "Community links"
+
+
+class SiteBlockQuerySet(models.QuerySet):
+    CACHE_KEY = "articles:site-blocks:v1"
+
+    def as_dict(self) -> dict[str, str]:
+        """Every block's HTML by key, from the cache; saving a block clears it."""
+        blocks = cache.get(self.CACHE_KEY)
+        if blocks is None:
+            blocks = dict(self.model.objects.values_list("key", "content"))
+            cache.set(self.CACHE_KEY, blocks, 60 * 60)
+        return blocks
+
+    @classmethod
+    def forget_cached(cls):
+        cache.delete(cls.CACHE_KEY)
+
+
+class SiteBlock(models.Model):
+    """Editable boilerplate printed on every article page (unless an article overrides it)."""
+
+    key = models.CharField(max_length=40, choices=SiteBlockKey.choices, unique=True)
+    content = models.TextField(blank=True, help_text="HTML; sanitized on save.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteBlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.get_key_display()
+
+    def save(self, *args, **kwargs):
+        self.content = clean_html(self.content)
+        super().save(*args, **kwargs)
+        transaction.on_commit(SiteBlockQuerySet.forget_cached)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        transaction.on_commit(SiteBlockQuerySet.forget_cached)
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    REVIEW = "review", "In review"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class PublishingBlocked(Exception):
+    """Publishing was refused; the message is meant for the editor."""
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now: datetime.datetime | None = None):
+        """Live on the public site: published, with a publication time that has come.
+
+        A scheduled article is simply a published one whose time is still ahead, so it
+        appears at that time with no job having to flip a flag.
+        """
+        return self.filter(status=ArticleStatus.PUBLISHED, published_at__lte=now or timezone.now())
+
+    def scheduled(self, now: datetime.datetime | None = None):
+        return self.filter(status=ArticleStatus.PUBLISHED, published_at__gt=now or timezone.now())
+
+    def withdrawn(self):
+        return self.filter(status=ArticleStatus.WITHDRAWN)
+
+    def awaiting_review(self):
+        return self.filter(status=ArticleStatus.REVIEW)
+
+    def for_listing(self):
+        """The loading plan of every listing: one query for the rows, one per relation."""
+        return (
+            self.select_related("source")
+            .prefetch_related(
+                models.Prefetch(
+                    "bylines", queryset=Byline.objects.select_related("author").order_by("position")
+                ),
+                "regions",
+                "themes",
+            )
+            .defer("body")
+            .order_by("-published_at", "-pk")
+        )
+
+    def for_detail(self):
+        """The loading plan of the article page: a fixed number of queries, whatever its size."""
+        return self.select_related("source", "source__rights").prefetch_related(
+            models.Prefetch(
+                "bylines", queryset=Byline.objects.select_related("author").order_by("position")
+            ),
+            "regions",
+            "themes",
+            "reports",
+            "tags",
+            "block_overrides",
+        )
+
+
+class Article(SluggedModel):
+    slug_source_field = "title"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
+    kicker = models.CharField(
+        max_length=60, blank=True, help_text="A short label printed before the title, e.g. Video."
+    )
+    dek = models.TextField("summary", blank=True, help_text="One or two sentences under the title.")
+    body = models.TextField(blank=True, help_text="HTML; sanitized on save.")
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="articles")
+    authors = models.ManyToManyField(Author, through="Byline", related_name="articles", blank=True)
+    original_url = models.URLField("original URL", max_length=1000, blank=True)
+    original_title = models.CharField(max_length=300, blank=True)
+    original_published_at = models.DateTimeField("original publication date", null=True, blank=True)
+
+    status = models.CharField(
+        max_length=20, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT, db_index=False
+    )
+    published_at = models.DateTimeField(
+        "site publication date",
+        null=True,
+        blank=True,
+        help_text="A time in the future schedules the article: it goes live then by itself.",
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField("last modified", auto_now=True)
+
+    regions = models.ManyToManyField(Region, related_name="articles", blank=True)
+    themes = models.ManyToManyField(Theme, related_name="articles", blank=True)
+    reports = models.ManyToManyField(InDepthReport, related_name="articles", blank=True)
+    tags = TaggableManager(blank=True)
+
+    lead_image = models.ImageField(upload_to=upload_to_lead_images, blank=True, max_length=200)
+    lead_image_renditions = models.JSONField(default=list, blank=True, editable=False)
+    lead_image_alt = models.CharField("lead image alt text", max_length=300, blank=True)
+    lead_image_caption = models.CharField(max_length=500, blank=True)
+    lead_image_credit = models.CharField(max_length=200, blank=True)
+    video_url = models.URLField(
+        "video URL",
+        max_length=1000,
+        blank=True,
+        help_text="A direct video file (mp4, webm) or a YouTube/Vimeo link; shown instead of "
+        "the lead image.",
+    )
+    language = models.CharField(max_length=12, default="en")
+
+    history = HistoricalRecords(excluded_fields=["lead_image_renditions", "updated_at"])
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_status_published"),
+            models.Index(fields=["source", "-published_at"], name="article_source_published"),
+            models.Index(fields=["-updated_at"], name="article_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=ArticleStatus.PUBLISHED) | Q(published_at__isnull=False),
+                name="article_published_has_date",
+            ),
+        ]
+        permissions = [
+            ("publish_article", "Can publish and withdraw articles"),
+            ("preview_article", "Can preview unpublished articles"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.title = strip_control_characters(self.title).strip()[:300]
+        self.body = clean_html(self.body, base_url=self.original_url or None)
+        self.dek = strip_control_characters(self.dek).strip()
+        if self.status == ArticleStatus.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        self._prepare_lead_image()
+        old_slug = (
+            Article._default_manager.filter(pk=self.pk).values_list("slug", flat=True).first()
+            if self.pk and self.slug
+            else None
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_slug and old_slug != self.slug:
+                self._leave_redirect_from(old_slug)
+
+    def get_absolute_url(self):
+        return reverse("articles:article", kwargs={"slug": self.slug})
+
+    def _prepare_lead_image(self):
+        """Re-encode a newly uploaded lead image and (re)build its renditions."""
+        from .images import clean_image, make_renditions, store_clean_image
+
+        if not self.lead_image:
+            self.lead_image_renditions = []
+            return
+        if not getattr(self.lead_image, "_committed", True):
+            self.lead_image.seek(0)
+            clean = clean_image(self.lead_image.read())
+            self.lead_image.name = store_clean_image(clean, "lead")
+            self.lead_image._committed = True
+        current = self.lead_image_renditions or []
+        if not current or current[-1].get("name") != self.lead_image.name:
+            self.lead_image_renditions = make_renditions(self.lead_image.name)
+
+    def _leave_redirect_from(self, old_slug: str):
+        old_path = reverse("articles:article", kwargs={"slug": old_slug})
+        Redirect.objects.filter(old_path=self.get_absolute_url()).delete()
+        Redirect.objects.update_or_create(
+            old_path=old_path, defaults={"article": self, "target_url": ""}
+        )
+
+    def clean(self):
+        if self.status == ArticleStatus.PUBLISHED and self.source_id:
+            problem = self.source.rights_problem()
+            if problem:
+                raise ValidationError({"status": problem})
+        if self.original_url:
+            from .sanitize import is_http_url
+
+            if not is_http_url(self.original_url):
+                raise ValidationError({"original_url": "Only http and https links are allowed."})
+
+    # -- workflow ---------------------------------------------------------------------------
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @property
+    def display_status(self) -> str:
+        return "Scheduled" if self.is_scheduled else self.get_status_display()
+
+    def publishing_problem(self) -> str | None:
+        if not self.title.strip():
+            return "An article needs a title before it can be published."
+        return self.source.rights_problem()
+
+    def send_to_review(self):
+        if self.status not in (ArticleStatus.DRAFT, ArticleStatus.WITHDRAWN):
+            return False
+        self.status = ArticleStatus.REVIEW
+        self.save()
+        return True
+
+    def publish(self, at: datetime.datetime | None = None):
+        """Publish now, or schedule for `at`; refuse with the reason when rights do not allow it."""
+        problem = self.publishing_problem()
+        if problem:
+            raise PublishingBlocked(problem)
+        self.status = ArticleStatus.PUBLISHED
+        if at is not None:
+            self.published_at = at
+        elif self.published_at is None or self.published_at > timezone.now():
+            self.published_at = timezone.now()
+        self.withdrawn_at = None
+        self.withdrawal_reason = ""
+        self.save()
+
+    def withdraw(self, reason: str = ""):
+        self.status = ArticleStatus.WITHDRAWN
+        self.withdrawn_at = timezone.now()
+        self.withdrawal_reason = reason[:300]
+        self.save()
+
+    # -- attribution, derived from the source's rights record -------------------------------
+
+    @property
+    def ordered_authors(self) -> list[Author]:
+        return [byline.author for byline in self.bylines.all()]
+
+    @property
+    def copyright_year(self) -> int:
+        moment = self.original_published_at or self.published_at or self.created_at
+        return (moment or timezone.now()).year
+
+    @property
+    def copyright_holder(self) -> str:
+        try:
+            return self.source.rights.copyright_holder or self.source.name
+        except RightsRecord.DoesNotExist:
+            return self.source.name
+
+    @property
+    def attribution_wording(self) -> str:
+        try:
+            return self.source.rights.attribution_wording
+        except RightsRecord.DoesNotExist:
+            return ""
+
+    @property
+    def licence_url(self) -> str:
+        try:
+            return self.source.rights.licence_url
+        except RightsRecord.DoesNotExist:
+            return ""
+
+    def canonical_url(self, request=None) -> str:
+        if self.source.canonical_policy == CanonicalPolicy.ORIGINAL and self.original_url:
+            return self.original_url
+        path = self.get_absolute_url()
+        return request.build_absolute_uri(path) if request else settings.SITE_URL + path
+
+    @property
+    def robots(self) -> str:
+        return "noindex, follow" if self.source.noindex else "index, follow"
+
+    # -- lead media -------------------------------------------------------------------------
+
+    @property
+    def video_kind(self) -> str:
+        """'file' for a direct video, 'youtube' or 'vimeo' for a privacy-friendly embed."""
+        from .media import video_kind
+
+        return video_kind(self.video_url)
+
+    def site_blocks(self) -> dict[str, str]:
+        """Site-wide blocks with this article's overrides applied; a hidden block is ''."""
+        blocks = dict(SiteBlock.objects.as_dict())
+        for override in self.block_overrides.all():
+            blocks[override.key] = "" if override.hide else override.content
+        return blocks
+
+
+class Byline(models.Model):
+    """An author's place in an article's byline."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="bylines")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="byline_unique_author"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} on {self.article}"
+
+
+class ArticleBlockOverride(models.Model):
+    """Replaces (or hides) one site-wide block on one article."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="block_overrides")
+    key = models.CharField(max_length=40, choices=SiteBlockKey.choices)
+    content = models.TextField(blank=True, help_text="HTML; sanitized on save.")
+    hide = models.BooleanField(default=False, help_text="Hide this block on this article.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "key"], name="block_override_unique_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_key_display()} on {self.article}"
+
+    def save(self, *args, **kwargs):
+        self.content = clean_html(self.content)
+        super().save(*args, **kwargs)
+
+
+class Redirect(models.Model):
+    """An old path that now lives elsewhere: a changed slug or a migrated WordPress permalink."""
+
+    old_path = models.CharField(max_length=500, unique=True)
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.CASCADE, related_name="redirects"
+    )
+    target_url = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(article__isnull=False) | ~Q(target_url=""),
+                name="redirect_has_target",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.old_path} → {self.target()}"
+
+    def target(self) -> str:
+        return self.article.get_absolute_url() if self.article_id else self.target_url

@@ -1,0 +1,93 @@
+"""Factories for the content model: a valid, publishable object graph by default."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from articles import models
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Source
+
+    name = factory.Sequence(lambda n: f"Source {n}")
+    homepage = factory.Sequence(lambda n: f"https://source{n}.example/")
+
+
+class RightsRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.RightsRecord
+
+    source = factory.SubFactory(SourceFactory)
+    basis = models.RightsBasis.PERMISSION
+    copyright_holder = factory.LazyAttribute(lambda o: f"{o.source.name} Ltd")
+    evidence = "Email from the editor-in-chief, on file."
+    granted_on = datetime.date(2020, 1, 1)
+
+
+class LicensedSourceFactory(SourceFactory):
+    """A source with a valid, open-ended permission."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    rights = factory.RelatedFactory(RightsRecordFactory, factory_related_name="source")
+
+
+class AuthorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Author
+
+    name = factory.Sequence(lambda n: f"Author {n}")
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Region
+
+    name = factory.Sequence(lambda n: f"Region {n}")
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Theme
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.InDepthReport
+
+    title = factory.Sequence(lambda n: f"Report {n}")
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Article
+
+    title = factory.Sequence(lambda n: f"Article number {n}")
+    source = factory.SubFactory(LicensedSourceFactory)
+    body = "<p>Body text of the article.</p>"
+    original_url = factory.Sequence(lambda n: f"https://origin.example/story-{n}")
+    original_published_at = factory.LazyFunction(
+        lambda: timezone.now() - datetime.timedelta(days=1)
+    )
+
+
+class PublishedArticleFactory(ArticleFactory):
+    status = models.ArticleStatus.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+
+
+def make_user(username: str, *, groups: tuple[str, ...] = (), staff: bool = True, **extra):
+    user = get_user_model().objects.create_user(
+        username=username, password="correct horse battery", is_staff=staff, **extra
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
