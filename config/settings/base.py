@@ -166,3 +166,19 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Syndication: fetching other people's servers politely and safely.
+SYNDICATION_USER_AGENT = os.environ.get(
+    "SYNDICATION_USER_AGENT",
+    f"SyndiCMS/0.1 (+{SITE_URL}/; feed importer for {SITE_NAME})",
+)
+SYNDICATION_CONNECT_TIMEOUT = float(os.environ.get("SYNDICATION_CONNECT_TIMEOUT", "10"))
+SYNDICATION_READ_TIMEOUT = float(os.environ.get("SYNDICATION_READ_TIMEOUT", "20"))
+SYNDICATION_DEADLINE = float(os.environ.get("SYNDICATION_DEADLINE", "60"))
+SYNDICATION_MAX_BYTES = int(os.environ.get("SYNDICATION_MAX_BYTES", str(20 * 1024 * 1024)))
+SYNDICATION_MAX_REDIRECTS = 5
+# Hosts (names or IP addresses) that may be fetched even though they are not public, e.g. an
+# internal feed server. Tests put 127.0.0.1 here to serve feeds to themselves.
+SYNDICATION_ALLOWED_HOSTS = env_list("SYNDICATION_ALLOWED_HOSTS")
+# Ports other than 80/443 that may be fetched (allowed hosts may use any port).
+SYNDICATION_ALLOWED_PORTS = [int(p) for p in env_list("SYNDICATION_ALLOWED_PORTS", "80,443")]
