@@ -1,0 +1,474 @@
+"""Feeds, import runs and the provenance of every imported article.
+
+The database enforces what the importer relies on: one provenance row per (source, dedupe key),
+so two imports of the same feed running at once can never create the same article twice.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import ArticleStatus
+
+# A feed that keeps failing is retried less and less often, but at least once a day.
+MAX_BACKOFF = datetime.timedelta(hours=24)
+
+
+def max_consecutive_failures() -> int:
+    """After this many failures in a row a feed is switched off and marked dead."""
+    return getattr(settings, "SYNDICATION_MAX_FEED_FAILURES", 10)
+
+
+class FeedFormat(models.TextChoices):
+    AUTO = "auto", "Detect automatically"
+    RSS = "rss", "RSS (0.9x, 1.0, 2.0)"
+    ATOM = "atom", "Atom"
+    JSON = "json", "JSON Feed"
+
+
+class ImportStatus(models.TextChoices):
+    """The statuses an import may give a new article; withdrawn is an editor's decision."""
+
+    DRAFT = ArticleStatus.DRAFT.value, ArticleStatus.DRAFT.label
+    REVIEW = ArticleStatus.REVIEW.value, ArticleStatus.REVIEW.label
+    PUBLISHED = ArticleStatus.PUBLISHED.value, ArticleStatus.PUBLISHED.label
+
+
+class FeedHealth(models.TextChoices):
+    NEW = "new", "New (never fetched)"
+    OK = "ok", "OK"
+    FAILING = "failing", "Failing"
+    DEAD = "dead", "Dead"
+    PAUSED = "paused", "Paused"
+
+
+class FeedQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True, source__is_active=True)
+
+    def due(self, now: datetime.datetime | None = None):
+        """Active feeds whose next fetch time has come (or that were never fetched)."""
+        now = now or timezone.now()
+        return self.active().filter(Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=now))
+
+
+class Feed(models.Model):
+    source = models.ForeignKey("articles.Source", on_delete=models.CASCADE, related_name="feeds")
+    url = models.URLField("feed URL", max_length=1000)
+    title = models.CharField(
+        max_length=300, blank=True, help_text="Filled in from the feed on the first fetch."
+    )
+    format = models.CharField(
+        max_length=10,
+        choices=FeedFormat.choices,
+        default=FeedFormat.AUTO,
+        help_text="What the document is expected to be; a different format is noted on the run.",
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive feeds are never fetched on schedule."
+    )
+    poll_interval = models.PositiveIntegerField(
+        default=60, help_text="Minutes between two fetches while the feed is healthy."
+    )
+    default_status = models.CharField(
+        max_length=20,
+        choices=ImportStatus.choices,
+        default=ImportStatus.DRAFT,
+        help_text="Status of new articles. Published falls back to In review while the source "
+        "has no valid rights record.",
+    )
+    unmapped_categories_as_tags = models.BooleanField(
+        default=True,
+        help_text="Turn feed categories that no mapping rule matches into tags. Off: ignore them.",
+    )
+    etag = models.CharField(max_length=500, blank=True, editable=False)
+    last_modified = models.CharField(max_length=100, blank=True, editable=False)
+    last_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_succeeded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_fetch_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty means as soon as possible."
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    dead_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why the feed was switched off automatically. Clear it and tick Active to "
+        "try again.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source__name", "url"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "url"], name="feed_unique_url_per_source"),
+            models.CheckConstraint(
+                condition=Q(poll_interval__gte=1), name="feed_poll_interval_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_active", "next_fetch_at"], name="feed_due"),
+        ]
+
+    def __str__(self):
+        return self.title or self.url
+
+    def get_absolute_url(self):
+        return reverse("admin:syndication_feed_change", args=[self.pk])
+
+    @property
+    def health(self) -> str:
+        if not self.is_active:
+            return FeedHealth.DEAD if self.dead_reason else FeedHealth.PAUSED
+        if self.consecutive_failures:
+            return FeedHealth.FAILING
+        if self.last_fetched_at is None:
+            return FeedHealth.NEW
+        return FeedHealth.OK
+
+    def backoff(self, failures: int) -> datetime.timedelta:
+        """How long to wait after `failures` failures in a row: doubling, capped at a day."""
+        minutes = self.poll_interval * 2 ** min(failures, 20)
+        return min(datetime.timedelta(minutes=minutes), MAX_BACKOFF)
+
+    def record_success(self, *, etag: str = "", last_modified: str = "", now=None):
+        """A fetch worked (200 or 304): remember the validators and schedule the next poll."""
+        now = now or timezone.now()
+        self.etag = etag[:500]
+        self.last_modified = last_modified[:100]
+        self.last_fetched_at = self.last_succeeded_at = now
+        self.next_fetch_at = now + datetime.timedelta(minutes=self.poll_interval)
+        self.consecutive_failures = 0
+        self.last_error = ""
+        self.save(
+            update_fields=[
+                "etag", "last_modified", "last_fetched_at", "last_succeeded_at",
+                "next_fetch_at", "consecutive_failures", "last_error", "updated_at",
+            ]
+        )  # fmt: skip
+
+    def record_failure(self, message: str, *, now=None):
+        """A fetch failed: back off exponentially; switch the feed off after too many failures.
+
+        Articles already imported from the feed are never touched.
+        """
+        now = now or timezone.now()
+        self.consecutive_failures += 1
+        self.last_fetched_at = now
+        self.last_error = message[:2000]
+        self.next_fetch_at = now + self.backoff(self.consecutive_failures)
+        limit = max_consecutive_failures()
+        if self.consecutive_failures >= limit:
+            self.is_active = False
+            self.dead_reason = (
+                f"Switched off on {now:%Y-%m-%d %H:%M} UTC after {self.consecutive_failures} "
+                f"failed fetches in a row. Last error: {message}"
+            )[:500]
+        self.save(
+            update_fields=[
+                "consecutive_failures", "last_fetched_at", "last_error", "next_fetch_at",
+                "is_active", "dead_reason", "updated_at",
+            ]
+        )  # fmt: skip
+
+
+class MatchKind(models.TextChoices):
+    EXACT = "exact", "is (ignoring case)"
+    CONTAINS = "contains", "contains (ignoring case)"
+
+
+class MappingRule(models.Model):
+    """Turns a feed category into one piece of our taxonomy when an item is imported."""
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="mapping_rules")
+    category = models.CharField(max_length=200, help_text="The feed's category text to match.")
+    match = models.CharField(max_length=10, choices=MatchKind.choices, default=MatchKind.EXACT)
+    region = models.ForeignKey(
+        "articles.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    theme = models.ForeignKey(
+        "articles.Theme", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    report = models.ForeignKey(
+        "articles.InDepthReport",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    tag = models.CharField(max_length=100, blank=True, help_text="A tag to add instead.")
+
+    class Meta:
+        ordering = ["feed", "category", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(region__isnull=False, theme__isnull=True, report__isnull=True, tag="")
+                    | Q(region__isnull=True, theme__isnull=False, report__isnull=True, tag="")
+                    | Q(region__isnull=True, theme__isnull=True, report__isnull=False, tag="")
+                    | (Q(region__isnull=True, theme__isnull=True, report__isnull=True) & ~Q(tag=""))
+                ),
+                name="mapping_rule_one_target",
+                violation_error_message="Choose exactly one of region, theme, report or tag.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_match_display()} “{self.category}” → {self.target_label}"
+
+    @property
+    def target_label(self) -> str:
+        if self.region_id:
+            return f"region {self.region}"
+        if self.theme_id:
+            return f"theme {self.theme}"
+        if self.report_id:
+            return f"report {self.report}"
+        return f"tag {self.tag}"
+
+    def matches(self, category: str) -> bool:
+        wanted, given = self.category.strip().casefold(), category.strip().casefold()
+        if not wanted or not given:
+            return False
+        if self.match == MatchKind.CONTAINS:
+            return wanted in given
+        return wanted == given
+
+
+class RunKind(models.TextChoices):
+    FEED = "feed", "Feed"
+    URL = "url", "Single URL"
+    WXR = "wxr", "WordPress export"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partly failed"
+    FAILED = "failed", "Failed"
+    NOT_MODIFIED = "not-modified", "Not modified"
+    ALREADY_RUNNING = "already-running", "Skipped: already running"
+
+
+class Trigger(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Command"
+    TASK = "task", "Scheduled task"
+
+
+class ImportRun(models.Model):
+    """One attempt to import a feed, a page or a WordPress export: what happened and why."""
+
+    kind = models.CharField(max_length=10, choices=RunKind.choices)
+    feed = models.ForeignKey(
+        Feed, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    source = models.ForeignKey(
+        "articles.Source", on_delete=models.CASCADE, related_name="import_runs"
+    )
+    fetched_from = models.CharField(
+        max_length=1000, blank=True, help_text="The URL fetched or the name of the file read."
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    requested_status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.DRAFT
+    )
+    dry_run = models.BooleanField(
+        default=False, help_text="Counted what would happen; nothing was written."
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.COMMAND)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    flagged_changed = models.PositiveIntegerField(
+        default=0, help_text="Items changed upstream, waiting for an editor to accept them."
+    )
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    anomaly = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Something looked wrong although the fetch worked, e.g. a feed with no items.",
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text="Warnings for the operator, one per line."
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        get_latest_by = "started_at"
+        indexes = [
+            models.Index(fields=["-started_at"], name="importrun_started"),
+            models.Index(fields=["feed", "-started_at"], name="importrun_feed_started"),
+            models.Index(fields=["source", "-started_at"], name="importrun_source_started"),
+            models.Index(fields=["status"], name="importrun_status"),
+        ]
+        permissions = [("run_import", "Can run imports")]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} import of {self.source} at {self.started_at:%Y-%m-%d %H:%M}"
+        )
+
+    def get_absolute_url(self):
+        return reverse("admin:syndication_importrun_change", args=[self.pk])
+
+    COUNT_FIELDS = ("created", "updated", "unchanged", "flagged_changed", "skipped", "failed")
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.COUNT_FIELDS}
+
+    @property
+    def summary(self) -> str:
+        counts = ", ".join(
+            f"{value} {name.replace('_', ' ')}" for name, value in self.counts().items()
+        )
+        return f"{self.get_status_display()}: {counts}"
+
+    def add_note(self, message: str):
+        if message not in self.notes:
+            self.notes.append(message)
+
+    def finish(self, status: str | None = None, *, error: str = ""):
+        """Close the run with a final status (worked out from the counts when not given)."""
+        if status is None:
+            if self.failed and not (
+                self.created
+                or self.updated
+                or self.unchanged
+                or self.flagged_changed
+                or self.skipped
+            ):
+                status = RunStatus.FAILED
+            elif self.failed:
+                status = RunStatus.PARTIAL
+            else:
+                status = RunStatus.SUCCEEDED
+        self.status = status
+        if error:
+            self.error_message = error[:2000]
+        self.finished_at = timezone.now()
+        self.save()
+
+    @property
+    def is_success(self) -> bool:
+        return self.status in {RunStatus.SUCCEEDED, RunStatus.NOT_MODIFIED}
+
+
+class ImportedItemQuerySet(models.QuerySet):
+    def upstream_changed(self):
+        return self.filter(upstream_changed=True)
+
+    def awaiting_review(self):
+        """Imported articles nobody has published or rejected yet."""
+        return self.filter(article__status__in=[ArticleStatus.DRAFT, ArticleStatus.REVIEW])
+
+
+class ImportedItem(models.Model):
+    """Where an imported article came from, as fetched; the key that stops duplicates."""
+
+    article = models.OneToOneField(
+        "articles.Article",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imported_item",
+        help_text="Empty when an editor deleted the article: the item is then never re-created.",
+    )
+    source = models.ForeignKey(
+        "articles.Source", on_delete=models.CASCADE, related_name="imported_items"
+    )
+    feed = models.ForeignKey(
+        Feed, null=True, blank=True, on_delete=models.SET_NULL, related_name="imported_items"
+    )
+    run = models.ForeignKey(
+        ImportRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        help_text="The last run that created or flagged this item.",
+    )
+    guid = models.CharField("GUID", max_length=1000, blank=True, help_text="As the feed gave it.")
+    dedupe_key = models.CharField(max_length=1000)
+    normalised_url = models.CharField(max_length=1000, blank=True)
+    content_hash = models.CharField(max_length=64)
+    original_url = models.URLField("original URL", max_length=1000, blank=True)
+    fetched_from = models.CharField(max_length=1000, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+    raw_payload = models.JSONField(
+        default=dict, blank=True, help_text="The item as parsed, kept for audit."
+    )
+    upstream_changed = models.BooleanField(
+        default=False, help_text="The original changed after import; review and accept it."
+    )
+    upstream_payload = models.JSONField(default=dict, blank=True)
+    upstream_hash = models.CharField(max_length=64, blank=True)
+    upstream_seen_at = models.DateTimeField(null=True, blank=True)
+    date_problem = models.CharField(
+        max_length=300, blank=True, help_text="A date in the item that could not be trusted."
+    )
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="What went wrong without stopping the import."
+    )
+
+    objects = ImportedItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-fetched_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "dedupe_key"], name="imported_item_unique_key_per_source"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["source", "normalised_url"], name="imported_item_url"),
+            models.Index(fields=["content_hash"], name="imported_item_hash"),
+            models.Index(
+                fields=["upstream_changed"],
+                name="imported_item_changed",
+                condition=Q(upstream_changed=True),
+            ),
+        ]
+
+    def __str__(self):
+        return self.guid or self.original_url or self.dedupe_key
+
+
+class FailureKind(models.TextChoices):
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class ItemFailure(models.Model):
+    """One entry of a run that was not imported, and why."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="failures")
+    kind = models.CharField(max_length=10, choices=FailureKind.choices, default=FailureKind.FAILED)
+    position = models.PositiveIntegerField(help_text="1 for the document's first entry.")
+    guid = models.CharField("GUID", max_length=1000, blank=True)
+    message = models.TextField()
+    raw_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.position}: {self.message[:80]}"
