@@ -1,0 +1,541 @@
+"""The editorial admin: review imported drafts, fix metadata, classify, publish and withdraw."""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .forms import (
+    PUBLISH_PERMISSION,
+    ArticleAdminForm,
+    ArticleBlockOverrideForm,
+    RedirectAdminForm,
+    SiteBlockForm,
+    SourceAdminForm,
+)
+from .models import (
+    Article,
+    ArticleBlockOverride,
+    ArticleStatus,
+    Author,
+    Byline,
+    InDepthReport,
+    PublishingBlocked,
+    Redirect,
+    Region,
+    RightsRecord,
+    SiteBlock,
+    SiteBlockKey,
+    Source,
+    Theme,
+)
+
+
+def rendition_url(renditions: list[dict]) -> str:
+    """The URL of the smallest rendition of an image, or '' when there is none."""
+    return default_storage.url(renditions[0]["name"]) if renditions else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources and rights
+
+
+class RightsRecordInline(admin.StackedInline):
+    model = RightsRecord
+    can_delete = False
+    extra = 1
+    max_num = 1
+    fields = [
+        "basis",
+        "copyright_holder",
+        "attribution_wording",
+        ("granted_on", "expires_on"),
+        "evidence",
+        "evidence_url",
+        "notes",
+    ]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    form = SourceAdminForm
+    inlines = [RightsRecordInline]
+    list_display = [
+        "name",
+        "rights_basis",
+        "rights_status",
+        "canonical_policy",
+        "is_active",
+        "article_count",
+    ]
+    list_filter = ["is_active", "canonical_policy", "rights__basis"]
+    ordering = ["name"]  # Meta.ordering is dropped from the GROUP BY of the article count
+    search_fields = ["name", "homepage", "rights__copyright_holder"]
+    autocomplete_fields = ["default_author"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "homepage", "logo", "description", "is_active"]}),
+        ("On the article page", {"fields": ["canonical_policy", "noindex", "support_appeal"]}),
+        ("Imports", {"fields": ["default_author"]}),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("rights")
+            .annotate(article_count=Count("articles"))
+        )
+
+    @admin.display(description="rights basis", ordering="rights__basis")
+    def rights_basis(self, source):
+        rights = getattr(source, "rights", None)
+        return rights.get_basis_display() if rights else "—"
+
+    @admin.display(description="rights status")
+    def rights_status(self, source):
+        return source.rights_problem() or "valid"
+
+    @admin.display(description="articles", ordering="article_count")
+    def article_count(self, source):
+        return source.article_count
+
+
+# ---------------------------------------------------------------------------------------------
+# People and taxonomy
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["name", "source", "link"]
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["source"]
+    search_fields = ["name", "source__name"]
+    autocomplete_fields = ["source"]
+    fields = ["name", "slug", "source", "link", "photo", "bio"]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "place_in_hierarchy", "slug"]
+    list_select_related = ["parent", "parent__parent", "parent__parent__parent"]
+    search_fields = ["name", "parent__name"]
+    autocomplete_fields = ["parent"]
+    fields = ["name", "slug", "parent", "description"]
+
+    @admin.display(description="place in hierarchy", ordering="parent__name")
+    def place_in_hierarchy(self, region):
+        return " › ".join(node.name for node in [*region.ancestors(), region])
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "article_count"]
+    ordering = ["name"]
+    search_fields = ["name"]
+    fields = ["name", "slug", "description"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(article_count=Count("articles"))
+
+    @admin.display(description="articles", ordering="article_count")
+    def article_count(self, theme):
+        return theme.article_count
+
+
+@admin.register(InDepthReport)
+class InDepthReportAdmin(admin.ModelAdmin):
+    list_display = ["title", "is_featured", "slug"]
+    list_editable = ["is_featured"]
+    list_filter = ["is_featured"]
+    search_fields = ["title"]
+    fields = ["title", "slug", "description", "image", "is_featured"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Site-wide blocks and redirects
+
+
+@admin.register(SiteBlock)
+class SiteBlockAdmin(admin.ModelAdmin):
+    form = SiteBlockForm
+    list_display = ["__str__", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj else []
+
+    def has_add_permission(self, request):
+        missing = set(SiteBlockKey.values) - set(SiteBlock.objects.values_list("key", flat=True))
+        return bool(missing) and super().has_add_permission(request)
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    form = RedirectAdminForm
+    list_display = ["old_path", "target", "created_at"]
+    list_select_related = ["article"]
+    search_fields = ["old_path", "target_url", "article__title"]
+    autocomplete_fields = ["article"]
+
+    @admin.display(description="target")
+    def target(self, redirect):
+        return redirect.target()
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The workflow as editors say it: a published article whose time is ahead is Scheduled."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            (ArticleStatus.DRAFT, "Draft"),
+            (ArticleStatus.REVIEW, "In review"),
+            ("scheduled", "Scheduled"),
+            (ArticleStatus.PUBLISHED, "Published (live)"),
+            (ArticleStatus.WITHDRAWN, "Withdrawn"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "scheduled":
+                return queryset.scheduled()
+            case ArticleStatus.PUBLISHED:
+                return queryset.published()
+            case ArticleStatus.DRAFT | ArticleStatus.REVIEW | ArticleStatus.WITHDRAWN as status:
+                return queryset.filter(status=status)
+        return queryset
+
+
+class BylineInline(admin.TabularInline):
+    model = Byline
+    fields = ["position", "author"]
+    autocomplete_fields = ["author"]
+    ordering = ["position", "pk"]
+    extra = 0
+    verbose_name = "author"
+    verbose_name_plural = "byline (in order)"
+
+
+class ArticleBlockOverrideInline(admin.StackedInline):
+    model = ArticleBlockOverride
+    form = ArticleBlockOverrideForm
+    extra = 0
+    verbose_name = "site block override"
+    verbose_name_plural = "site blocks replaced or hidden on this article"
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    form = ArticleAdminForm
+    inlines = [BylineInline, ArticleBlockOverrideInline]
+    list_display = [
+        "title",
+        "status_label",
+        "source",
+        "byline",
+        "published_at",
+        "updated_at",
+        "thumbnail",
+    ]
+    list_filter = [
+        StatusFilter,
+        ("source", admin.RelatedOnlyFieldListFilter),
+        ("regions", admin.RelatedOnlyFieldListFilter),
+        ("themes", admin.RelatedOnlyFieldListFilter),
+        ("reports", admin.RelatedOnlyFieldListFilter),
+        "published_at",
+        "language",
+    ]
+    search_fields = ["title", "dek", "original_url", "source__name", "authors__name"]
+    date_hierarchy = "published_at"
+    list_select_related = ["source"]
+    list_per_page = 50
+    save_on_top = True
+    autocomplete_fields = ["source", "regions", "themes", "reports"]
+    actions = ["send_to_review", "publish", "withdraw"]
+    history_list_display = ["status"]
+    object_history_list_template = "admin/articles/article/object_history_list.html"
+    readonly_fields = ["lead_image_preview", "withdrawn_at", "created_at", "updated_at"]
+    fieldsets = [
+        ("Headline", {"fields": ["kicker", "title", "slug", "dek"]}),
+        ("Body", {"fields": ["body"]}),
+        (
+            "Source and original",
+            {"fields": ["source", "original_url", "original_title", "original_published_at"]},
+        ),
+        ("Publishing", {"fields": ["status", "published_at", "created_at", "updated_at"]}),
+        ("Classification", {"fields": ["regions", "themes", "reports", "tags", "language"]}),
+        (
+            "Lead media",
+            {
+                "fields": [
+                    "lead_image",
+                    "lead_image_preview",
+                    "lead_image_alt",
+                    "lead_image_caption",
+                    "lead_image_credit",
+                    "video_url",
+                ]
+            },
+        ),
+        ("Withdrawal", {"fields": ["withdrawn_at", "withdrawal_reason"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "bylines",
+                    queryset=Byline.objects.select_related("author").order_by("position", "pk"),
+                )
+            )
+        )
+
+    # -- who may do what ----------------------------------------------------------------------
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(PUBLISH_PERMISSION)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.can_publish = self.has_publish_permission(request)
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if (
+            obj is not None
+            and obj.status in (ArticleStatus.PUBLISHED, ArticleStatus.WITHDRAWN)
+            and not self.has_publish_permission(request)
+        ):
+            # Someone who may not publish may still fix a live article's metadata, but not
+            # take it down or move its publication date.
+            readonly += ["status", "published_at"]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if obj.status == ArticleStatus.WITHDRAWN and obj.withdrawn_at is None:
+            obj.withdrawn_at = timezone.now()
+        elif obj.status != ArticleStatus.WITHDRAWN:
+            obj.withdrawn_at = None
+        super().save_model(request, obj, form, change)
+
+    # -- columns ------------------------------------------------------------------------------
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, article):
+        return article.display_status
+
+    @admin.display(description="authors")
+    def byline(self, article):
+        return ", ".join(byline.author.name for byline in article.bylines.all())
+
+    @admin.display(description="image")
+    def thumbnail(self, article):
+        url = rendition_url(article.lead_image_renditions)
+        if not url:
+            return ""
+        return format_html(
+            '<img src="{}" alt="" width="64" height="40" style="object-fit: cover" loading="lazy">',
+            url,
+        )
+
+    @admin.display(description="current lead image")
+    def lead_image_preview(self, article):
+        url = rendition_url(article.lead_image_renditions)
+        if not url:
+            return "No image yet."
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width: 320px; height: auto">',
+            url,
+            article.lead_image_alt,
+        )
+
+    # -- bulk actions -------------------------------------------------------------------------
+
+    @admin.action(description="Send selected articles to review", permissions=["change"])
+    def send_to_review(self, request, queryset):
+        moved = [article for article in queryset if article.send_to_review()]
+        self.message_user(request, f"{len(moved)} article(s) sent to review.", messages.SUCCESS)
+
+    @admin.action(description="Publish selected articles now", permissions=["publish"])
+    def publish(self, request, queryset):
+        published, blocked = 0, []
+        for article in queryset.select_related("source", "source__rights"):
+            if article.is_live:
+                continue
+            try:
+                article.publish()
+            except PublishingBlocked as reason:
+                blocked.append(f"“{article.title}”: {reason}")
+            else:
+                published += 1
+        self.message_user(request, f"{published} article(s) published.", messages.SUCCESS)
+        if blocked:
+            self.message_user(
+                request,
+                f"{len(blocked)} article(s) not published. " + " ".join(blocked),
+                messages.WARNING,
+            )
+
+    @admin.action(description="Withdraw selected articles", permissions=["publish"])
+    def withdraw(self, request, queryset):
+        withdrawn = 0
+        for article in queryset.exclude(status=ArticleStatus.WITHDRAWN):
+            article.withdraw()
+            withdrawn += 1
+        self.message_user(request, f"{withdrawn} article(s) withdrawn.", messages.SUCCESS)
+
+    # -- extra screens and links --------------------------------------------------------------
+
+    def get_urls(self):
+        compare = path(
+            "<path:object_id>/history/compare/",
+            self.admin_site.admin_view(self.compare_revisions_view),
+            name="articles_article_history_compare",
+        )
+        # Before the inherited routes: simple_history's history/<version>/ would take it.
+        return [compare, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "awaiting_review_count": Article.objects.awaiting_review().count(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            "preview_url": reverse("articles:preview", args=[unquote(object_id)]),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def set_history_delta_changes(self, request, historical_records, **kwargs):
+        """Give every revision on the page the id of the one before it, to compare with."""
+        super().set_history_delta_changes(request, historical_records, **kwargs)
+        records = list(historical_records)
+        for newer, older in zip(records, records[1:], strict=False):
+            newer.previous_history_id = older.history_id
+        if records:
+            oldest = records[-1]
+            before = (
+                Article.history.filter(id=oldest.id, history_date__lt=oldest.history_date)
+                .order_by("-history_date")
+                .values_list("history_id", flat=True)
+                .first()
+            )
+            oldest.previous_history_id = before
+
+    def compare_revisions_view(self, request, object_id):
+        article = get_object_or_404(Article, pk=unquote(object_id))
+        if not self.has_view_history_or_change_history_permission(request, article):
+            raise PermissionDenied
+        revisions = list(
+            Article.history.filter(id=article.pk).select_related("history_user", "source")
+        )
+        if not revisions:
+            raise Http404("This article has no recorded revisions.")
+        by_id = {str(revision.history_id): revision for revision in revisions}
+        newer = by_id.get(request.GET.get("to", ""), revisions[0])
+        older = by_id.get(
+            request.GET.get("from", ""), revisions[1] if len(revisions) > 1 else revisions[0]
+        )
+        if older.history_date > newer.history_date:
+            older, newer = newer, older
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compare revisions: {article}",
+            "opts": self.model._meta,
+            "object": article,
+            "revisions": revisions,
+            "older": older,
+            "newer": newer,
+            "changes": revision_changes(newer, older),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/articles/article/compare_revisions.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing two revisions
+
+
+@dataclass
+class FieldChange:
+    label: str
+    old: str
+    new: str
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def is_long(self) -> bool:
+        return bool(self.lines)
+
+
+# Break HTML between elements so a diff shows changed paragraphs, not one changed line.
+_BETWEEN_BLOCKS = re.compile(r"(?<=>)\s*(?=<(?:p|h\d|ul|ol|li|blockquote|figure|table)\b)")
+LONG_TEXT_FIELDS = {"body", "dek"}
+
+
+def _as_text(record, field_name: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    model_field = record._meta.get_field(field_name)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _line_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """Changed lines with one line of context: ('removed'|'added'|'same'|'gap', text)."""
+    old_lines = _BETWEEN_BLOCKS.sub("\n", old or "").splitlines()
+    new_lines = _BETWEEN_BLOCKS.sub("\n", new or "").splitlines()
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    lines = []
+    for number, group in enumerate(matcher.get_grouped_opcodes(1)):
+        if number:
+            lines.append(("gap", "…"))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [("same", line) for line in old_lines[i1:i2]]
+                continue
+            lines += [("removed", line) for line in old_lines[i1:i2]]
+            lines += [("added", line) for line in new_lines[j1:j2]]
+    return lines
+
+
+def revision_changes(newer, older) -> list[FieldChange]:
+    """What changed between two historical records of an article, field by field."""
+    if newer.history_id == older.history_id:
+        return []
+    delta = newer.diff_against(older, foreign_keys_are_objs=True)
+    changes = []
+    for change in delta.changes:
+        label = str(newer._meta.get_field(change.field).verbose_name)
+        old = _as_text(older, change.field, change.old)
+        new = _as_text(newer, change.field, change.new)
+        lines = _line_diff(change.old, change.new) if change.field in LONG_TEXT_FIELDS else []
+        changes.append(FieldChange(label=label, old=old, new=new, lines=lines))
+    return changes

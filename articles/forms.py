@@ -1,0 +1,198 @@
+"""Admin forms: who may choose which status, rich text limited to what the sanitizer keeps."""
+
+from django import forms
+from django.utils import timezone
+from django_prose_editor.fields import ProseEditorFormField
+
+from .models import (
+    Article,
+    ArticleBlockOverride,
+    ArticleStatus,
+    Redirect,
+    SiteBlock,
+    Source,
+)
+from .sanitize import is_http_url
+from .validators import validate_uploaded_image
+
+PUBLISH_PERMISSION = "articles.publish_article"
+
+# The editor offers only markup that articles.sanitize keeps, so what an editor sees while
+# typing is what readers get. Images, figures and tables are there so that imported bodies
+# carrying them survive being opened and saved; the toolbar itself stays small.
+RICH_TEXT_EXTENSIONS = {
+    "Paragraph": True,
+    "HardBreak": True,
+    "Heading": {"levels": [2, 3, 4]},
+    "Bold": True,
+    "Italic": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "BulletList": True,
+    "OrderedList": True,
+    "ListItem": True,
+    "Blockquote": True,
+    "Image": True,
+    "Figure": True,
+    "Caption": True,
+    "Table": True,
+    "TableRow": True,
+    "TableHeader": True,
+    "TableCell": True,
+    "History": True,
+}
+
+# Short site-wide and per-source texts need even less.
+SHORT_TEXT_EXTENSIONS = {
+    "Paragraph": True,
+    "HardBreak": True,
+    "Bold": True,
+    "Italic": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "BulletList": True,
+    "ListItem": True,
+    "History": True,
+}
+
+
+def rich_text_field(*, extensions=RICH_TEXT_EXTENSIONS, **kwargs) -> ProseEditorFormField:
+    """A prose editor for an HTML field; the model sanitizes again with nh3 when it saves."""
+    kwargs.setdefault("required", False)
+    return ProseEditorFormField(extensions=dict(extensions), **kwargs)
+
+
+EDITORIAL_STATUSES = (ArticleStatus.PUBLISHED, ArticleStatus.WITHDRAWN)
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """The article form of the admin.
+
+    `can_publish` is set per request by `ArticleAdmin.get_form`: without the publish
+    permission the status menu offers only Draft and In review, and a hand-made POST asking
+    for anything else is refused here. Whether the source's rights allow publishing is
+    checked by `Article.clean()`, which every model form runs, so the rule lives in one place.
+    """
+
+    can_publish = False
+
+    body = rich_text_field(help_text="Formatting is limited to what the public page keeps.")
+
+    class Meta:
+        model = Article
+        fields = [
+            "kicker", "title", "slug", "dek", "body",
+            "source", "original_url", "original_title", "original_published_at",
+            "status", "published_at",
+            "regions", "themes", "reports", "tags", "language",
+            "lead_image", "lead_image_alt", "lead_image_caption", "lead_image_credit", "video_url",
+            "withdrawal_reason",
+        ]  # fmt: skip
+        help_texts = {
+            "status": "To schedule an article, choose Published and a site publication date "
+            "in the future: it goes live then by itself. Left empty, the date is set to now. "
+            "Publishing is refused while the "
+            "source's rights record is missing or expired.",
+            "slug": "Leave empty to generate it from the title. Changing it later leaves a "
+            "redirect from the old address.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "lead_image" in self.fields:
+            self.fields["lead_image"].validators.append(validate_uploaded_image)
+        status = self.fields.get("status")
+        if status is not None and not self.can_publish:
+            # Only the menu shrinks: the field still knows every status, so clean_status can
+            # say in words why a forged "published" is refused.
+            status.widget.choices = [
+                choice for choice in status.choices if choice[0] not in EDITORIAL_STATUSES
+            ]
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        unchanged = self.instance.pk and status == self.instance.status
+        if status in EDITORIAL_STATUSES and not self.can_publish and not unchanged:
+            raise forms.ValidationError(
+                "Only editors can publish or withdraw articles; send it to review instead.",
+                code="publish_permission",
+            )
+        return status
+
+    def clean(self):
+        cleaned = super().clean()
+        publishing_now = (
+            cleaned.get("status") == ArticleStatus.PUBLISHED
+            and "published_at" in self.fields
+            and not cleaned.get("published_at")
+        )
+        if publishing_now:
+            # Published with no date means "now"; the database refuses a published row
+            # without one, and the form checks that constraint before the model could fill it.
+            cleaned["published_at"] = timezone.now()
+        return cleaned
+
+
+class ArticleBlockOverrideForm(forms.ModelForm):
+    content = rich_text_field(extensions=SHORT_TEXT_EXTENSIONS)
+
+    class Meta:
+        model = ArticleBlockOverride
+        fields = ["key", "hide", "content"]
+
+
+class SiteBlockForm(forms.ModelForm):
+    content = rich_text_field(extensions=SHORT_TEXT_EXTENSIONS)
+
+    class Meta:
+        model = SiteBlock
+        fields = ["key", "content"]
+
+
+class SourceAdminForm(forms.ModelForm):
+    support_appeal = rich_text_field(
+        extensions=SHORT_TEXT_EXTENSIONS,
+        help_text="The source's own appeal for support, shown under its articles when set.",
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "name", "slug", "homepage", "logo", "description", "is_active",
+            "canonical_policy", "noindex", "support_appeal", "default_author",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "logo" in self.fields:
+            self.fields["logo"].validators.append(validate_uploaded_image)
+
+
+class RedirectAdminForm(forms.ModelForm):
+    class Meta:
+        model = Redirect
+        fields = ["old_path", "article", "target_url"]
+        help_texts = {
+            "old_path": "A path on this site, starting with a slash, e.g. /2019/05/old-post/.",
+            "target_url": "Used when no article is chosen: a path on this site or an "
+            "http(s) address.",
+        }
+
+    def clean_old_path(self):
+        old_path = self.cleaned_data["old_path"].strip()
+        if not old_path.startswith("/") or old_path.startswith("//"):
+            raise forms.ValidationError("Give a path on this site, starting with one slash.")
+        return old_path
+
+    def clean_target_url(self):
+        target = self.cleaned_data["target_url"].strip()
+        if not target:
+            return target
+        local_path = target.startswith("/") and not target.startswith(("//", "/\\"))
+        if not (local_path or is_http_url(target)):
+            raise forms.ValidationError("Give a path starting with / or an http(s) address.")
+        return target
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("article") and not cleaned.get("target_url") and not self.errors:
+            raise forms.ValidationError("Choose an article or give a target address.")
+        return cleaned
