@@ -86,9 +86,7 @@ class TestHome:
 
         assert names == ["Americas", "Water rights"]
 
-    def test_navigation_follows_content_changes(
-        self, client, django_capture_on_commit_callbacks
-    ):
+    def test_navigation_follows_content_changes(self, client, django_capture_on_commit_callbacks):
         client.get("/")
         with django_capture_on_commit_callbacks(execute=True):
             ThemeFactory(name="Newly added theme")

@@ -63,6 +63,12 @@ def lead_image(context, article) -> dict | None:
 
 
 @register.filter
+def kicker(article) -> str:
+    """The label printed before the title: the editor's, or "Video" for a video-led article."""
+    return article.kicker or ("Video" if article.video_url else "")
+
+
+@register.filter
 def video_mime_type(url: str) -> str:
     return media.video_mime_type(url)
 
