@@ -197,15 +197,19 @@ class TestEditors:
         assert response.status_code == 200
         assert [row["id"] for row in response.json()["results"]] == [str(source.pk)]
 
-    def test_can_edit_site_blocks_but_not_add_them(self, editor):
+    def test_can_edit_site_blocks_but_not_add_them(
+        self, editor, django_capture_on_commit_callbacks
+    ):
         from articles.models import SiteBlock
 
         block = SiteBlock.objects.create(key="disclaimer", content="<p>Views are the authors'.</p>")
+        assert SiteBlock.objects.as_dict()["disclaimer"] == "<p>Views are the authors'.</p>"
         assert editor.get(f"/admin/articles/siteblock/{block.pk}/change/").status_code == 200
-        response = editor.post(
-            f"/admin/articles/siteblock/{block.pk}/change/",
-            {"content": "<p>New wording</p><script>alert(1)</script>"},
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = editor.post(
+                f"/admin/articles/siteblock/{block.pk}/change/",
+                {"content": "<p>New wording</p><script>alert(1)</script>"},
+            )
         assert response.status_code == 302
         block.refresh_from_db()
         assert block.content == "<p>New wording</p>"
