@@ -1,0 +1,174 @@
+"""Public pages run a fixed number of SQL queries, however much they show.
+
+Each test renders the same page twice, once with one of everything and once with many, from
+the same cold cache, and asserts the two counts are equal (and modest). The whole-page cache
+is switched off here: these tests measure what the views cost when a page has to be built.
+"""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import ArticleBlockOverride, SiteBlock, SiteBlockKey
+
+from .factories import (
+    AuthorFactory,
+    LicensedSourceFactory,
+    PublishedArticleFactory,
+    RegionFactory,
+    ReportFactory,
+    ThemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MOMENT = datetime.datetime(2021, 6, 15, 12, tzinfo=datetime.UTC)
+
+
+def queries_to_render(client, url: str) -> int:
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def richly_related_article(size: int, **fields):
+    """An article with `size` authors, regions, themes, reports and tags."""
+    article = PublishedArticleFactory(**fields)
+    for position in range(size):
+        article.bylines.create(author=AuthorFactory(), position=position)
+    article.regions.add(*RegionFactory.create_batch(size))
+    article.themes.add(*ThemeFactory.create_batch(size))
+    article.reports.add(*ReportFactory.create_batch(size))
+    article.tags.add(*[f"tag {article.pk} {n}" for n in range(size)])
+    return article
+
+
+@pytest.fixture(autouse=True)
+def _pages_built_every_time(settings):
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _site_blocks():
+    for key in SiteBlockKey.values:
+        SiteBlock.objects.create(key=key, content=f"<p>{key}</p>")
+
+
+class TestArticlePage:
+    def test_constant_whatever_the_number_of_relations(self, client):
+        small = richly_related_article(1)
+        large = richly_related_article(6)
+        for key in (SiteBlockKey.DISCLAIMER, SiteBlockKey.COMMUNITY_LINKS):
+            ArticleBlockOverride.objects.create(article=large, key=key, content="<p>own</p>")
+
+        few = queries_to_render(client, small.get_absolute_url())
+        many = queries_to_render(client, large.get_absolute_url())
+
+        assert few == many
+        assert many <= 12
+
+    def test_site_blocks_and_navigation_come_from_the_cache_once_warm(self, client):
+        article = richly_related_article(3)
+        client.get(article.get_absolute_url())
+
+        with CaptureQueriesContext(connection) as warm:
+            client.get(article.get_absolute_url())
+        statements = " ".join(query["sql"] for query in warm)
+
+        assert len(warm) > 0
+        assert "articles_siteblock" not in statements
+        assert '"parent_id" IS NULL' not in statements  # the navigation's top-level regions
+        assert len(warm) < queries_to_render(client, article.get_absolute_url())
+
+
+def listing_counts(client, url_for_few: str, url_for_many: str) -> tuple[int, int]:
+    return queries_to_render(client, url_for_few), queries_to_render(client, url_for_many)
+
+
+class TestListings:
+    @pytest.fixture(autouse=True)
+    def _pages_of_five(self, settings):
+        settings.ARTICLES_PER_PAGE = 5
+
+    def test_home(self, client):
+        richly_related_article(1)
+        few = queries_to_render(client, reverse("articles:home"))
+
+        for _ in range(7):
+            richly_related_article(4)
+        ReportFactory.create_batch(3, is_featured=True)
+        many = queries_to_render(client, reverse("articles:home"))
+
+        assert few == many
+        assert many <= 10
+
+    @pytest.mark.parametrize("kind", ["region", "theme", "report", "author", "source", "tag"])
+    def test_subject_listings(self, client, kind):
+        sparse, dense = LicensedSourceFactory(), LicensedSourceFactory()
+        subjects = {}
+        for name, source, articles, size in (("sparse", sparse, 1, 1), ("dense", dense, 7, 4)):
+            region, theme, report, author = (
+                RegionFactory(),
+                ThemeFactory(),
+                ReportFactory(),
+                AuthorFactory(),
+            )
+            for _ in range(articles):
+                article = richly_related_article(size, source=source)
+                article.regions.add(region)
+                article.themes.add(theme)
+                article.reports.add(report)
+                article.bylines.create(author=author, position=99)
+                article.tags.add(f"{name} tag")
+            subjects[name] = {
+                "region": region.get_absolute_url(),
+                "theme": theme.get_absolute_url(),
+                "report": report.get_absolute_url(),
+                "author": author.get_absolute_url(),
+                "source": source.get_absolute_url(),
+                "tag": reverse("articles:tag", args=[f"{name}-tag"]),
+            }
+
+        few, many = listing_counts(client, subjects["sparse"][kind], subjects["dense"][kind])
+
+        assert few == many
+        assert many <= 10
+
+    def test_region_listing_with_sub_regions(self, client):
+        flat = RegionFactory()
+        richly_related_article(1).regions.add(flat)
+        nested = RegionFactory()
+        child = RegionFactory(parent=nested)
+        for _ in range(6):
+            richly_related_article(3).regions.add(child)
+
+        few, many = listing_counts(client, flat.get_absolute_url(), nested.get_absolute_url())
+
+        # Walking down one level of nesting costs one query; articles and relations cost none.
+        assert many == few + 1
+
+    def test_date_archive(self, client):
+        richly_related_article(1, published_at=MOMENT.replace(year=2019))
+        for day in range(7):
+            richly_related_article(4, published_at=MOMENT + datetime.timedelta(days=day))
+
+        for url_few, url_many in (
+            ("/archive/2019/", "/archive/2021/"),
+            ("/archive/2019/6/", "/archive/2021/6/"),
+        ):
+            few, many = listing_counts(client, url_few, url_many)
+            assert few == many
+            assert many <= 15  # the dated views also look up neighbouring periods
+
+    def test_counts_hold_on_later_pages(self, client):
+        for hours in range(12):
+            richly_related_article(2, published_at=timezone.now() - datetime.timedelta(hours=hours))
+
+        assert queries_to_render(client, "/") == queries_to_render(client, "/?page=2")
