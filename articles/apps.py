@@ -6,4 +6,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Content"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import search, signals  # noqa: F401

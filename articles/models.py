@@ -4,6 +4,7 @@ import datetime
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -422,7 +423,7 @@ class ArticleQuerySet(models.QuerySet):
                 "regions",
                 "themes",
             )
-            .defer("body")
+            .defer("body", "search_names", "search_vector")
             .order_by("-published_at", "-pk")
         )
 
@@ -490,7 +491,20 @@ class Article(SluggedModel):
     )
     language = models.CharField(max_length=12, default="en")
 
-    history = HistoricalRecords(excluded_fields=["lead_image_renditions", "updated_at"])
+    # Search (see articles/search.py): Python keeps `search_names` current; on PostgreSQL a
+    # trigger rebuilds `search_vector` from the text columns and a GIN index serves queries,
+    # both created by migration 0003 only there. Neither is an editorial fact, so no history.
+    search_names = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Names of the source, authors, regions, themes, reports and tags, for search.",
+    )
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["lead_image_renditions", "updated_at", "search_names", "search_vector"]
+    )
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -533,6 +547,12 @@ class Article(SluggedModel):
 
     def get_absolute_url(self):
         return reverse("articles:article", kwargs={"slug": self.slug})
+
+    def refresh_search_document(self):
+        """Re-read the names search weighs lowest (authors, taxonomy...) and store them."""
+        from .search import refresh_search_documents
+
+        refresh_search_documents([self.pk])
 
     def _prepare_lead_image(self):
         """Re-encode a newly uploaded lead image and (re)build its renditions."""

@@ -1,0 +1,461 @@
+"""Finding articles by their words: query parsing, matching, ranking and highlighted snippets.
+
+Two backends share one interface, chosen by the database in use:
+
+* PostgreSQL (`PostgresSearch`): full-text search over a stored, GIN-indexed
+  `Article.search_vector`. The vector is built by a database trigger (migration 0003) from
+  the title (weight A), summary (B), body (C) and `search_names` (D): the names of the
+  source, authors, regions, themes, reports and tags. Readers type web-search syntax
+  (`"exact phrase"`, `either OR or`, `-unwanted`), handed to `websearch_to_tsquery`.
+  Nothing is computed per row at query time except the rank of matching rows; headlines
+  are computed for the rows of the page being shown only.
+
+* Anything else, i.e. SQLite (`SimpleSearch`): every term must appear (case-insensitively,
+  as a substring) in the title, summary, body or names; quoted phrases match as a whole,
+  `OR` offers alternatives and `-term` excludes. It ranks a title hit above a summary hit
+  above a body hit, newest first among equals. No stemming: "rivers" does not find "river".
+
+Ranking on PostgreSQL, written down once:
+
+    score = ts_rank(search_vector, query) * (1 + freshness)
+    freshness = 1 / (1 + age_in_days / 30)
+
+Relevance leads and recency breaks near-ties: an article published today gets at most twice
+the score of an equally relevant very old one (a month old: 1.5 times). Because a title
+match weighs five times a body match (weights A=1.0, C=0.2), a title hit stays above a body
+hit whatever their ages.
+
+`search_names` is kept by Python: on every article save (pre_save), and when bylines,
+regions, themes, reports or tags of an article change, or when one of those things is
+renamed or deleted (signals below). A bulk insert that bypasses `save()` should call
+`refresh_search_documents(ids)` afterwards; the trigger indexes title, summary and body by
+itself either way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection, models
+from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+from django.utils.safestring import SafeString, mark_safe
+from taggit.models import Tag, TaggedItem
+
+from .models import Article, Author, Byline, InDepthReport, Region, Source, Theme
+from .sanitize import plain_text
+
+# Must match the configuration the trigger in migration 0003 indexes with.
+SEARCH_CONFIG = "english"
+FRESHNESS_DAYS = 30
+MAX_QUERY_LENGTH = 200
+SNIPPET_CHARACTERS = 240
+NAME_SEPARATOR = " · "
+
+# ts_headline marks matches with these; everything else in its output is escaped before the
+# markers become <mark> elements. Control characters cannot occur in stored text because
+# `strip_control_characters` removes them on save.
+_START, _STOP = "\x02", "\x03"
+_TAG = re.compile(r"<[^>]*>")
+_WHITESPACE = re.compile(r"\s+")
+
+
+# ---------------------------------------------------------------------------------------------
+# The reader's query
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A web-search query: every group must match (any one of its terms); no excluded term may.
+
+    `"climate change" floods OR drought -sport` becomes
+    groups=[["climate change"], ["floods", "drought"]], excluded=["sport"].
+    """
+
+    groups: list[list[str]] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+
+    def __bool__(self):
+        return bool(self.groups)
+
+    @property
+    def positive_terms(self) -> list[str]:
+        return [term for group in self.groups for term in group]
+
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_EDGE_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+def normalise_query(text: str | None) -> str:
+    return _WHITESPACE.sub(" ", (text or "").replace("\x00", "")).strip()[:MAX_QUERY_LENGTH]
+
+
+def parse_query(text: str | None) -> ParsedQuery:
+    """Read web-search syntax the way PostgreSQL's websearch_to_tsquery does, roughly."""
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    join_next = False
+    for match in _TOKEN.finditer(normalise_query(text)):
+        negated, phrase, word = match.groups()
+        if word is not None:
+            if word.upper() == "OR" and groups and not join_next:
+                join_next = True
+                continue
+            negated = "-" if word.startswith("-") and len(word) > 1 else ""
+            term = _EDGE_PUNCTUATION.sub("", word[1:] if negated else word)
+        else:
+            term = " ".join(phrase.split())
+        if not term:
+            continue
+        if negated:
+            excluded.append(term)
+        elif join_next:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        join_next = False
+    return ParsedQuery(groups=groups, excluded=excluded)
+
+
+# ---------------------------------------------------------------------------------------------
+# Highlighting, shared by both backends
+
+
+def mark_terms(text: str, terms: list[str]) -> SafeString:
+    """`text` escaped, with every occurrence of a term wrapped in <mark>."""
+    pattern = _terms_pattern(terms)
+    if pattern is None:
+        return mark_safe(html.escape(text))  # noqa: S308 - escaped just now
+    pieces, position = [], 0
+    for match in pattern.finditer(text):
+        pieces.append(html.escape(text[position : match.start()]))
+        pieces.append(f"<mark>{html.escape(match.group())}</mark>")
+        position = match.end()
+    pieces.append(html.escape(text[position:]))
+    return mark_safe("".join(pieces))  # noqa: S308 - every piece is escaped
+
+
+def excerpt_around(text: str, terms: list[str], length: int = SNIPPET_CHARACTERS) -> str:
+    """About `length` characters of `text` around the first term found, cut at spaces."""
+    pattern = _terms_pattern(terms)
+    first = pattern.search(text) if pattern else None
+    if len(text) <= length:
+        return text
+    start = 0 if first is None else max(0, first.start() - length // 3)
+    if start:
+        start = text.find(" ", start) + 1 or start
+    end = min(len(text), start + length)
+    if end < len(text):
+        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    excerpt = text[start:end].strip()
+    return ("… " if start else "") + excerpt + (" …" if end < len(text) else "")
+
+
+def _terms_pattern(terms: list[str]) -> re.Pattern | None:
+    terms = sorted({term for term in terms if term}, key=len, reverse=True)
+    if not terms:
+        return None
+    return re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
+
+
+def _from_headline(headline: str, *, markup: bool) -> SafeString:
+    """Turn ts_headline output (text with _START/_STOP around matches) into safe HTML.
+
+    With `markup`, the headline came from HTML (the body): tags are dropped and entities
+    decoded before everything is escaped again.
+    """
+    pieces = []
+    for index, piece in enumerate(re.split(f"[{_START}{_STOP}]", headline or "")):
+        if markup:
+            piece = html.unescape(_TAG.sub(" ", piece))
+        piece = html.escape(_WHITESPACE.sub(" ", piece))
+        pieces.append(f"<mark>{piece}</mark>" if index % 2 else piece)
+    return mark_safe("".join(pieces).strip())  # noqa: S308 - every piece is escaped
+
+
+# ---------------------------------------------------------------------------------------------
+# Backends
+
+
+class PostgresSearch:
+    """Full-text search on the stored vector; see the module docstring for the ranking."""
+
+    vendor = "postgresql"
+
+    def query(self, text: str) -> SearchQuery:
+        return SearchQuery(normalise_query(text), search_type="websearch", config=SEARCH_CONFIG)
+
+    def matching(self, articles: models.QuerySet, text: str) -> models.QuerySet:
+        query = self.query(text)
+        age_in_days = Func(
+            F("published_at"),
+            template="GREATEST(EXTRACT(EPOCH FROM (NOW() - %(expressions)s)), 0) / 86400.0",
+            output_field=FloatField(),
+        )
+        freshness = Value(1.0) / (Value(1.0) + age_in_days / Value(float(FRESHNESS_DAYS)))
+        return (
+            articles.filter(search_vector=query)
+            .annotate(search_score=SearchRank(F("search_vector"), query) * (Value(1.0) + freshness))
+            .order_by("-search_score", "-published_at", "-pk")
+        )
+
+    def highlight(self, articles: list[Article], text: str) -> None:
+        """Set `title_html` and `snippet_html` on each article, in one query for the page."""
+        query = self.query(text)
+        marks = {"start_sel": _START, "stop_sel": _STOP, "config": SEARCH_CONFIG}
+        headlines = Article.objects.filter(pk__in=[article.pk for article in articles]).annotate(
+            title_headline=SearchHeadline("title", query, highlight_all=True, **marks),
+            body_headline=SearchHeadline(
+                "body",
+                query,
+                max_fragments=2,
+                min_words=12,
+                max_words=30,
+                fragment_delimiter=" … ",
+                **marks,
+            ),
+        )
+        by_pk = {
+            pk: (title, body)
+            for pk, title, body in headlines.values_list("pk", "title_headline", "body_headline")
+        }
+        for article in articles:
+            title, body = by_pk.get(article.pk, (article.title, ""))
+            article.title_html = _from_headline(title, markup=False)
+            article.snippet_html = _from_headline(body, markup=True)
+
+
+class SimpleSearch:
+    """Substring matching for databases without full-text search (SQLite)."""
+
+    vendor = "other"
+    fields = ("title", "dek", "body", "search_names")
+
+    def _anywhere(self, term: str) -> Q:
+        condition = Q()
+        for name in self.fields:
+            condition |= Q(**{f"{name}__icontains": term})
+        return condition
+
+    def matching(self, articles: models.QuerySet, text: str) -> models.QuerySet:
+        parsed = parse_query(text)
+        if not parsed:
+            return articles.none()
+        score = Value(0)
+        for group in parsed.groups:
+            in_group = Q()
+            in_title, in_dek = Q(), Q()
+            for term in group:
+                in_group |= self._anywhere(term)
+                in_title |= Q(title__icontains=term)
+                in_dek |= Q(dek__icontains=term)
+            articles = articles.filter(in_group)
+            score = score + Case(
+                When(in_title, then=Value(4)),
+                When(in_dek, then=Value(2)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        for term in parsed.excluded:
+            articles = articles.exclude(self._anywhere(term))
+        return articles.annotate(search_score=score).order_by(
+            "-search_score", "-published_at", "-pk"
+        )
+
+    def highlight(self, articles: list[Article], text: str) -> None:
+        """Set `title_html` and `snippet_html`; the page's bodies are read in one query."""
+        terms = parse_query(text).positive_terms
+        bodies = dict(
+            Article.objects.filter(pk__in=[article.pk for article in articles]).values_list(
+                "pk", "body"
+            )
+        )
+        for article in articles:
+            article.title_html = mark_terms(article.title, terms)
+            body_text = plain_text(bodies.get(article.pk, ""))
+            article.snippet_html = mark_terms(excerpt_around(body_text, terms), terms)
+
+
+def search_backend() -> PostgresSearch | SimpleSearch:
+    return PostgresSearch() if connection.vendor == "postgresql" else SimpleSearch()
+
+
+def search_articles(articles: models.QuerySet, text: str) -> models.QuerySet:
+    """`articles` that match `text`, best first (an empty query matches nothing)."""
+    if not parse_query(text):
+        return articles.none()
+    return search_backend().matching(articles, text)
+
+
+def highlight(articles: list[Article], text: str) -> None:
+    if articles:
+        search_backend().highlight(articles, text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keeping `search_names` current
+
+
+def names_by_article(article_ids) -> dict[int, list[str]]:
+    """Every name an article is filed under (authors in byline order first), in one query."""
+    article_ids = list(article_ids)
+    if not article_ids:
+        return {}
+    content_type_id = _article_content_type_id()
+    rows = (
+        Byline.objects.filter(article_id__in=article_ids)
+        .annotate(kind=Value(0), rank=F("position"))
+        .values_list("article_id", "kind", "rank", "author__name")
+        .order_by()
+        .union(
+            Article.regions.through.objects.filter(article_id__in=article_ids)
+            .annotate(kind=Value(1), rank=Value(0))
+            .values_list("article_id", "kind", "rank", "region__name")
+            .order_by(),
+            Article.themes.through.objects.filter(article_id__in=article_ids)
+            .annotate(kind=Value(2), rank=Value(0))
+            .values_list("article_id", "kind", "rank", "theme__name")
+            .order_by(),
+            Article.reports.through.objects.filter(article_id__in=article_ids)
+            .annotate(kind=Value(3), rank=Value(0))
+            .values_list("article_id", "kind", "rank", "indepthreport__title")
+            .order_by(),
+            TaggedItem.objects.filter(content_type_id=content_type_id, object_id__in=article_ids)
+            .annotate(kind=Value(4), rank=Value(0))
+            .values_list("object_id", "kind", "rank", "tag__name")
+            .order_by(),
+            all=True,
+        )
+    )
+    names: dict[int, list[str]] = {pk: [] for pk in article_ids}
+    for article_id, _kind, _rank, name in sorted(rows, key=lambda row: row[:3]):
+        names[article_id].append(name)
+    return names
+
+
+def search_names_for(source_name: str, names: list[str]) -> str:
+    return NAME_SEPARATOR.join([source_name, *names])
+
+
+def refresh_search_documents(article_ids, batch_size: int = 1000) -> int:
+    """Recompute `search_names` for these articles; PostgreSQL's trigger re-indexes them."""
+    article_ids = sorted(set(article_ids))
+    refreshed = 0
+    for start in range(0, len(article_ids), batch_size):
+        batch = article_ids[start : start + batch_size]
+        names = names_by_article(batch)
+        articles = list(
+            Article.objects.filter(pk__in=batch)
+            .only("pk", "search_names", "source__name")
+            .select_related("source")
+        )
+        for article in articles:
+            article.search_names = search_names_for(article.source.name, names[article.pk])
+        refreshed += Article.objects.bulk_update(articles, ["search_names"])
+    return refreshed
+
+
+def _article_content_type_id() -> int:
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(Article).pk
+
+
+@receiver(pre_save, sender=Article, dispatch_uid="search_names_on_article_save")
+def _names_on_save(sender, instance: Article, raw=False, **kwargs):
+    if raw or not instance.source_id:
+        return
+    names = names_by_article([instance.pk])[instance.pk] if instance.pk else []
+    instance.search_names = search_names_for(instance.source.name, names)
+
+
+@receiver(post_save, sender=Byline, dispatch_uid="search_names_on_byline_save")
+@receiver(post_delete, sender=Byline, dispatch_uid="search_names_on_byline_delete")
+def _names_on_byline_change(sender, instance: Byline, raw=False, **kwargs):
+    if not raw and Article.objects.filter(pk=instance.article_id).exists():
+        refresh_search_documents([instance.article_id])
+
+
+_ARTICLE_RELATIONS = (
+    Article.regions.through,
+    Article.themes.through,
+    Article.reports.through,
+    TaggedItem,
+)
+
+
+@receiver(m2m_changed, dispatch_uid="search_names_on_relations_change")
+def _names_on_relations_change(sender, instance, action, reverse, pk_set, **kwargs):
+    if sender not in _ARTICLE_RELATIONS:
+        return
+    if action == "pre_clear" and reverse:
+        instance._search_articles_before_clear = list(
+            instance.articles.values_list("pk", flat=True)
+        )
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        article_ids = [instance.pk]
+    elif action == "post_clear":
+        article_ids = getattr(instance, "_search_articles_before_clear", [])
+    else:
+        article_ids = pk_set or []
+    refresh_search_documents(article_ids)
+
+
+# Renaming or deleting something an article is filed under changes what the article is found by.
+_NAMED = {
+    Author: "name",
+    Source: "name",
+    Region: "name",
+    Theme: "name",
+    InDepthReport: "title",
+    Tag: "name",
+}
+
+
+def _articles_filed_under(instance) -> list[int]:
+    if isinstance(instance, Author):
+        filed = Article.objects.filter(bylines__author=instance)
+    elif isinstance(instance, Source):
+        filed = Article.objects.filter(source=instance)
+    elif isinstance(instance, Tag):
+        filed = Article.objects.filter(tags=instance)
+    else:
+        filed = instance.articles.all()
+    return list(filed.values_list("pk", flat=True).distinct())
+
+
+@receiver(pre_save, dispatch_uid="search_names_remember_old_name")
+def _remember_old_name(sender, instance, raw=False, **kwargs):
+    if sender in _NAMED and not raw and instance.pk:
+        instance._search_old_name = (
+            sender._default_manager.filter(pk=instance.pk)
+            .values_list(_NAMED[sender], flat=True)
+            .first()
+        )
+
+
+@receiver(post_save, dispatch_uid="search_names_on_rename")
+def _names_on_rename(sender, instance, created, raw=False, **kwargs):
+    if sender not in _NAMED or created or raw:
+        return
+    if getattr(instance, "_search_old_name", None) != getattr(instance, _NAMED[sender]):
+        refresh_search_documents(_articles_filed_under(instance))
+
+
+@receiver(pre_delete, dispatch_uid="search_names_remember_filed_articles")
+def _remember_filed_articles(sender, instance, **kwargs):
+    if sender in _NAMED and sender is not Source:
+        instance._search_filed_articles = _articles_filed_under(instance)
+
+
+@receiver(post_delete, dispatch_uid="search_names_on_delete")
+def _names_on_delete(sender, instance, **kwargs):
+    if sender in _NAMED:
+        refresh_search_documents(getattr(instance, "_search_filed_articles", []))
