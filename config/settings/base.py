@@ -72,6 +72,9 @@ MIDDLEWARE = [
     # WhiteNoise sits right after SecurityMiddleware so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page cache needs the session (to let signed-in users through) and must sit outside
+    # CSRF and messages so it sees the cookies they set: pages that set cookies are not kept.
+    "articles.http_cache.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
