@@ -21,7 +21,6 @@ class PublishedArticlesMixin:
     """Live articles only, loaded with the listing plan, a page at a time."""
 
     context_object_name = "articles"
-    date_field = "published_at"
 
     def get_queryset(self):
         return Article.objects.published().for_listing()
@@ -132,11 +131,13 @@ class TagView(SubjectListView):
 
 class ArchiveYearView(PublishedArticlesMixin, YearArchiveView):
     template_name = "articles/archive_year.html"
+    date_field = "published_at"
     make_object_list = True
 
 
 class ArchiveMonthView(PublishedArticlesMixin, MonthArchiveView):
     template_name = "articles/archive_month.html"
+    date_field = "published_at"
     month_format = "%m"
 
 

@@ -4,8 +4,10 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from django.views.defaults import server_error
 from lxml import html
 
 from articles.models import ArticleStatus
@@ -315,6 +317,12 @@ class TestVisibility:
         assert response.status_code == 410
         assert "Reason:" not in response.content.decode()
 
+    def test_server_error_page_renders_without_database_or_context(self):
+        response = server_error(RequestFactory().get("/"))
+
+        assert response.status_code == 500
+        assert "Something went wrong" in response.content.decode()
+
     def test_unknown_article_uses_the_site_not_found_page(self, client):
         response = client.get("/articles/never-written/")
 
@@ -388,6 +396,28 @@ class TestPreview:
 
         assert b"preview-banner" not in response.content
         assert "no-store" not in response.get("Cache-Control", "")
+
+
+class TestStrictContentSecurityPolicyReadiness:
+    def test_pages_carry_no_inline_styles_handlers_or_scripts(self, client):
+        article = published()
+        article.regions.add(RegionFactory())
+        article.themes.add(ThemeFactory())
+        urls = [
+            "/",
+            article.get_absolute_url(),
+            article.regions.get().get_absolute_url(),
+            article.source.get_absolute_url(),
+            reverse("articles:archive_year", args=[article.published_at.year]),
+        ]
+        for url in urls:
+            tree = html.fromstring(client.get(url).content)
+            assert tree.xpath("//@style") == [], url
+            assert tree.xpath("//@*[starts-with(name(), 'on')]") == [], url
+            assert tree.xpath("//style") == [], url
+            scripts = tree.xpath("//script")
+            assert all(s.get("type") == "application/ld+json" for s in scripts), url
+            assert all(s.get("src") is None for s in scripts), url
 
 
 class TestHostileText:
