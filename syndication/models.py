@@ -462,7 +462,9 @@ class ItemFailure(models.Model):
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="failures")
     kind = models.CharField(max_length=10, choices=FailureKind.choices, default=FailureKind.FAILED)
-    position = models.PositiveIntegerField(help_text="1 for the document's first entry.")
+    position = models.PositiveIntegerField(
+        help_text="Where the entry is in the document, counting from 0."
+    )
     guid = models.CharField("GUID", max_length=1000, blank=True)
     message = models.TextField()
     raw_excerpt = models.TextField(blank=True)

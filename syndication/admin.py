@@ -1,0 +1,504 @@
+"""The import admin: feeds and their mapping rules, run logs, and the review queue of imports."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from articles.models import ArticleStatus, PublishingBlocked, Source
+from syndication.importer import (
+    accept_upstream_changes,
+    dismiss_upstream_changes,
+    import_feed,
+    import_url,
+    upstream_diff,
+)
+from syndication.models import (
+    Feed,
+    FeedHealth,
+    ImportedItem,
+    ImportRun,
+    ImportStatus,
+    ItemFailure,
+    MappingRule,
+    RunStatus,
+)
+from syndication.tasks import enqueue_feed_import
+
+RUN_IMPORT_PERMISSION = "syndication.run_import"
+# "Fetch now" runs imports inside the request; more feeds than this go to the task queue.
+MAX_SYNCHRONOUS_FEEDS = 5
+
+
+def run_summary(run: ImportRun) -> str:
+    text = f"{run.fetched_from or run.source}: {run.summary}"
+    if run.error_message:
+        text += f" — {run.error_message}"
+    if run.anomaly:
+        text += f" — {run.anomaly}"
+    return text
+
+
+def run_message_level(run: ImportRun) -> int:
+    if run.status == RunStatus.FAILED:
+        return messages.ERROR
+    if run.status in (RunStatus.PARTIAL, RunStatus.ALREADY_RUNNING) or run.anomaly:
+        return messages.WARNING
+    return messages.SUCCESS
+
+
+# ---------------------------------------------------------------------------------------------
+# Feeds
+
+
+class MappingRuleInline(admin.TabularInline):
+    model = MappingRule
+    extra = 1
+    fields = ["category", "match", "region", "theme", "report", "tag"]
+    autocomplete_fields = ["region", "theme", "report"]
+
+
+HEALTH_COLOURS = {
+    FeedHealth.OK: "#2e7d32",
+    FeedHealth.NEW: "#555",
+    FeedHealth.FAILING: "#b26a00",
+    FeedHealth.DEAD: "#b00020",
+    FeedHealth.PAUSED: "#555",
+}
+
+
+@admin.register(Feed)
+class FeedAdmin(admin.ModelAdmin):
+    inlines = [MappingRuleInline]
+    list_display = [
+        "__str__",
+        "source",
+        "health_badge",
+        "last_run",
+        "next_fetch_at",
+        "consecutive_failures",
+        "is_active",
+    ]
+    list_filter = ["is_active", "format", "default_status", "source"]
+    list_select_related = ["source"]
+    search_fields = ["url", "title", "source__name"]
+    autocomplete_fields = ["source"]
+    actions = ["fetch_now", "fetch_in_background"]
+    readonly_fields = [
+        "health_badge",
+        "last_fetched_at",
+        "last_succeeded_at",
+        "consecutive_failures",
+        "last_error",
+        "etag",
+        "last_modified",
+    ]
+    fieldsets = [
+        (None, {"fields": ["source", "url", "title", "format", "is_active"]}),
+        (
+            "Importing",
+            {"fields": ["default_status", "unmapped_categories_as_tags", "poll_interval"]},
+        ),
+        (
+            "Health",
+            {
+                "fields": [
+                    "health_badge",
+                    "next_fetch_at",
+                    "last_fetched_at",
+                    "last_succeeded_at",
+                    "consecutive_failures",
+                    "last_error",
+                    "dead_reason",
+                    "etag",
+                    "last_modified",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        latest = ImportRun.objects.filter(feed=OuterRef("pk")).order_by("-started_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_run_pk=Subquery(latest.values("pk")[:1]),
+                last_run_status=Subquery(latest.values("status")[:1]),
+                last_run_started=Subquery(latest.values("started_at")[:1]),
+            )
+        )
+
+    @admin.display(description="health")
+    def health_badge(self, feed: Feed):
+        health = FeedHealth(feed.health)
+        return format_html(
+            '<strong style="color:{}" title="{}">{}</strong>',
+            HEALTH_COLOURS[health],
+            feed.last_error or feed.dead_reason,
+            health.label,
+        )
+
+    @admin.display(description="last run", ordering="last_run_started")
+    def last_run(self, feed: Feed):
+        if not getattr(feed, "last_run_pk", None):
+            return "—"
+        return format_html(
+            '<a href="{}">{} ({:%Y-%m-%d %H:%M})</a>',
+            reverse("admin:syndication_importrun_change", args=[feed.last_run_pk]),
+            RunStatus(feed.last_run_status).label,
+            feed.last_run_started,
+        )
+
+    def has_run_import_permission(self, request) -> bool:
+        return request.user.has_perm(RUN_IMPORT_PERMISSION)
+
+    @admin.action(description="Fetch now and import", permissions=["run_import"])
+    def fetch_now(self, request, queryset):
+        feeds = list(queryset.select_related("source"))
+        if len(feeds) > MAX_SYNCHRONOUS_FEEDS:
+            for feed in feeds:
+                enqueue_feed_import(feed)
+            self.message_user(
+                request,
+                f"{len(feeds)} feeds are too many to fetch while you wait: they were queued.",
+                messages.INFO,
+            )
+            return
+        for feed in feeds:
+            run = import_feed(feed, triggered_by=request.user)
+            self.message_user(request, run_summary(run), run_message_level(run))
+
+    @admin.action(description="Fetch in the background", permissions=["run_import"])
+    def fetch_in_background(self, request, queryset):
+        feeds = list(queryset)
+        for feed in feeds:
+            enqueue_feed_import(feed)
+        self.message_user(request, f"{len(feeds)} feed(s) queued for import.", messages.SUCCESS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Import runs
+
+
+class ItemFailureInline(admin.TabularInline):
+    model = ItemFailure
+    fields = ["position", "kind", "guid", "message", "raw_excerpt"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ImportUrlForm(forms.Form):
+    url = forms.URLField(
+        label="Article URL", max_length=1000, assume_scheme="https",
+        help_text="The address of one article page on the source's site.",
+    )  # fmt: skip
+    source = forms.ModelChoiceField(queryset=Source.objects.all())
+    status = forms.ChoiceField(choices=ImportStatus.choices, initial=ImportStatus.DRAFT)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    inlines = [ItemFailureInline]
+    list_display = [
+        "started_at",
+        "kind",
+        "source",
+        "feed",
+        "status",
+        "created",
+        "unchanged",
+        "flagged_changed",
+        "skipped",
+        "failed",
+        "anomaly_flag",
+        "dry_run",
+        "trigger",
+    ]
+    list_filter = ["status", "kind", "trigger", "dry_run", "source"]
+    list_select_related = ["source", "feed"]
+    search_fields = ["fetched_from", "error_message", "source__name", "feed__url"]
+    date_hierarchy = "started_at"
+    fields = [
+        ("kind", "status", "dry_run"),
+        ("source", "feed"),
+        "fetched_from",
+        ("started_at", "finished_at"),
+        ("trigger", "triggered_by", "requested_status"),
+        ("created", "updated", "unchanged", "flagged_changed", "skipped", "failed"),
+        "error_message",
+        "anomaly",
+        "notes_text",
+    ]
+    readonly_fields = [name for line in fields for name in (
+        line if isinstance(line, tuple) else (line,)
+    )]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description="anomaly", boolean=True)
+    def anomaly_flag(self, run: ImportRun) -> bool:
+        return bool(run.anomaly)
+
+    @admin.display(description="notes")
+    def notes_text(self, run: ImportRun) -> str:
+        return "\n".join(run.notes) or "—"
+
+    def get_urls(self):
+        return [
+            path(
+                "import-url/",
+                self.admin_site.admin_view(self.import_url_view),
+                name="syndication_import_url",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_url_view(self, request):
+        """Import one article page: a form with URL, source and status."""
+        if not request.user.has_perm(RUN_IMPORT_PERMISSION):
+            raise PermissionDenied
+        form = ImportUrlForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            run = import_url(
+                form.cleaned_data["url"],
+                form.cleaned_data["source"],
+                form.cleaned_data["status"],
+                triggered_by=request.user,
+            )
+            if run.status == RunStatus.FAILED:
+                form.add_error("url", run.error_message or "The import failed.")
+            else:
+                self.message_user(request, run_summary(run), run_message_level(run))
+                item = run.items.select_related("article").first()
+                if item is not None and item.article_id:
+                    target = reverse("admin:articles_article_change", args=[item.article_id])
+                else:
+                    target = reverse("admin:syndication_importrun_change", args=[run.pk])
+                return HttpResponseRedirect(target)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import an article from its URL",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/syndication/import_url.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Imported items: provenance and the review queue
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("review", "Awaiting review (draft or in review)"),
+            ("changed", "Changed upstream"),
+            ("problems", "Date or image problems"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "review":
+            return queryset.awaiting_review()
+        if self.value() == "changed":
+            return queryset.upstream_changed()
+        if self.value() == "problems":
+            return queryset.exclude(date_problem="", warnings=[])
+        return queryset
+
+
+@admin.register(ImportedItem)
+class ImportedItemAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "source",
+        "article_status",
+        "upstream_changed",
+        "fetched_at",
+        "original_link",
+        "problems",
+    ]
+    list_filter = [QueueFilter, "upstream_changed", "article__status", "source", "feed"]
+    list_select_related = ["article", "source"]
+    search_fields = ["guid", "original_url", "article__title"]
+    date_hierarchy = "fetched_at"
+    actions = ["approve", "publish", "reject", "accept_changes", "dismiss_changes"]
+    fields = [
+        "article",
+        ("source", "feed", "run"),
+        "guid",
+        "original_url",
+        ("fetched_from", "fetched_at"),
+        ("dedupe_key", "content_hash"),
+        "date_problem",
+        "warnings",
+        "upstream_changed",
+        "upstream_seen_at",
+    ]
+    readonly_fields = [name for line in fields for name in (
+        line if isinstance(line, tuple) else (line,)
+    )]  # fmt: skip
+    change_form_template = "admin/syndication/importeditem/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_edit_article_permission(self, request) -> bool:
+        return request.user.has_perm("articles.change_article")
+
+    def has_publish_article_permission(self, request) -> bool:
+        return request.user.has_perm("articles.publish_article")
+
+    @admin.display(description="article", ordering="article__title")
+    def title(self, record: ImportedItem):
+        if record.article is None:
+            return format_html("<em>{}</em>", f"deleted ({record})")
+        return record.article.title
+
+    @admin.display(description="status", ordering="article__status")
+    def article_status(self, record: ImportedItem) -> str:
+        return record.article.display_status if record.article else "—"
+
+    @admin.display(description="original")
+    def original_link(self, record: ImportedItem):
+        if not record.original_url:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">open</a>',
+            record.original_url,
+        )
+
+    @admin.display(description="problems")
+    def problems(self, record: ImportedItem) -> str:
+        return "; ".join(filter(None, [record.date_problem, *record.warnings])) or "—"
+
+    # -- bulk actions ------------------------------------------------------------------
+
+    def _articles(self, queryset):
+        return [record.article for record in queryset.select_related("article") if record.article]
+
+    @admin.action(description="Approve: send to review", permissions=["edit_article"])
+    def approve(self, request, queryset):
+        moved = sum(article.send_to_review() for article in self._articles(queryset))
+        self.message_user(request, f"{moved} article(s) sent to review.", messages.SUCCESS)
+
+    @admin.action(description="Publish", permissions=["publish_article"])
+    def publish(self, request, queryset):
+        published, refused = 0, []
+        for article in self._articles(queryset):
+            if article.status == ArticleStatus.PUBLISHED:
+                continue
+            try:
+                article.publish()
+                published += 1
+            except PublishingBlocked as reason:
+                refused.append(f"“{article.title}”: {reason}")
+        if published:
+            self.message_user(request, f"{published} article(s) published.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, f"Not published: {line}", messages.ERROR)
+
+    @admin.action(description="Reject: withdraw", permissions=["publish_article"])
+    def reject(self, request, queryset):
+        rejected = 0
+        for article in self._articles(queryset):
+            if article.status != ArticleStatus.WITHDRAWN:
+                article.withdraw("Rejected in the import review queue.")
+                rejected += 1
+        self.message_user(request, f"{rejected} article(s) withdrawn.", messages.SUCCESS)
+
+    @admin.action(description="Accept upstream changes", permissions=["edit_article"])
+    def accept_changes(self, request, queryset):
+        accepted = sum(accept_upstream_changes(record) for record in queryset.upstream_changed())
+        self.message_user(request, f"Upstream changes accepted on {accepted} article(s).")
+
+    @admin.action(description="Dismiss upstream changes", permissions=["edit_article"])
+    def dismiss_changes(self, request, queryset):
+        records = list(queryset.upstream_changed())
+        for record in records:
+            dismiss_upstream_changes(record)
+        self.message_user(request, f"Upstream changes dismissed on {len(records)} article(s).")
+
+    # -- the review screen -------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/accept-upstream/",
+                self.admin_site.admin_view(self.accept_upstream_view),
+                name="syndication_importeditem_accept",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        record = self.get_object(request, unquote(object_id))
+        extra = {}
+        if record is not None:
+            payload = record.raw_payload or {}
+            extra = {
+                "record": record,
+                "original": {
+                    "title": payload.get("title", ""),
+                    "link": payload.get("link", ""),
+                    "summary": payload.get("summary", ""),
+                    "content_html": payload.get("content_html", ""),
+                    "categories": ", ".join(payload.get("categories") or []),
+                },
+                "diff": upstream_diff(record),
+                "can_accept": self.has_edit_article_permission(request),
+            }
+        return super().change_view(
+            request, object_id, form_url, extra_context={**extra, **(extra_context or {})}
+        )
+
+    def accept_upstream_view(self, request, object_id):
+        return _accept_upstream(self, request, object_id)
+
+
+@require_POST
+def _accept_upstream(model_admin: ImportedItemAdmin, request, object_id):
+    if not model_admin.has_edit_article_permission(request):
+        raise PermissionDenied
+    record = get_object_or_404(ImportedItem, pk=unquote(object_id))
+    if record.article is None:
+        raise Http404("The article of this item was deleted.")
+    if request.POST.get("decision") == "dismiss":
+        dismiss_upstream_changes(record)
+        model_admin.message_user(request, "Upstream changes dismissed.")
+    elif accept_upstream_changes(record):
+        model_admin.message_user(request, "Upstream changes applied to the article.")
+    else:
+        model_admin.message_user(request, "There were no upstream changes to accept.")
+    return HttpResponseRedirect(reverse("admin:syndication_importeditem_change", args=[record.pk]))

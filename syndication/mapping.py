@@ -1,0 +1,107 @@
+"""From the words a feed uses to our taxonomy and our author records.
+
+Feed categories go through the feed's mapping rules: a matching rule assigns a region, theme,
+in-depth report or tag. A category no rule matches becomes a tag when the feed allows it
+(`Feed.unmapped_categories_as_tags`, on by default; WordPress exports have no feed, so their
+categories and tags all become tags unless rules are passed in). Item tags are always tags.
+
+Authors are matched by name, ignoring case, first among the source's authors and then among
+all authors; a name seen for the first time becomes a new `Author` of the source. Imported
+names never become user accounts.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from articles.models import Author, InDepthReport, Region, Source, Theme
+from articles.sanitize import is_http_url, strip_control_characters
+from syndication.items import ParsedAuthor
+from syndication.models import MappingRule
+
+# taggit's Tag.name is 100 characters; a flood of categories is cut to a sane number (E7).
+MAX_TAG_LENGTH = 100
+MAX_TAGS = 50
+MAX_AUTHOR_NAME = 200
+MAX_AUTHORS = 20
+
+
+@dataclass
+class Classification:
+    regions: list[Region] = field(default_factory=list)
+    themes: list[Theme] = field(default_factory=list)
+    reports: list[InDepthReport] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def add_tag(self, name: str) -> None:
+        name = " ".join(strip_control_characters(name).split())[:MAX_TAG_LENGTH].strip()
+        if not name or len(self.tags) >= MAX_TAGS:
+            return
+        if name.casefold() not in {tag.casefold() for tag in self.tags}:
+            self.tags.append(name)
+
+
+def _add_once(targets: list, value) -> None:
+    if value is not None and all(existing.pk != value.pk for existing in targets):
+        targets.append(value)
+
+
+def classify(
+    categories: Iterable[str],
+    tags: Iterable[str] = (),
+    rules: Sequence[MappingRule] = (),
+    *,
+    unmapped_as_tags: bool = True,
+) -> Classification:
+    """Apply `rules` to `categories`; every rule that matches a category contributes its target."""
+    result = Classification()
+    for category in categories:
+        matched = False
+        for rule in rules:
+            if not rule.matches(category):
+                continue
+            matched = True
+            _add_once(result.regions, rule.region)
+            _add_once(result.themes, rule.theme)
+            _add_once(result.reports, rule.report)
+            if rule.tag:
+                result.add_tag(rule.tag)
+        if not matched and unmapped_as_tags:
+            result.add_tag(category)
+    for tag in tags:
+        result.add_tag(tag)
+    return result
+
+
+def clean_author_name(name: str) -> str:
+    return " ".join(strip_control_characters(name or "").split())[:MAX_AUTHOR_NAME].strip()
+
+
+def find_or_create_author(parsed: ParsedAuthor, source: Source) -> Author | None:
+    """The author called `parsed.name` (ignoring case): the source's own, any, or a new one."""
+    name = clean_author_name(parsed.name)
+    if not name:
+        return None
+    author = (
+        Author.objects.filter(source=source, name__iexact=name).order_by("pk").first()
+        or Author.objects.filter(name__iexact=name).order_by("pk").first()
+    )
+    if author is None:
+        author = Author(name=name, source=source)
+        if is_http_url(parsed.url):
+            author.link = parsed.url[:500]
+        author.save()
+    return author
+
+
+def match_authors(parsed_authors: Iterable[ParsedAuthor], source: Source) -> list[Author]:
+    """The byline of an item, in order and without repeats; the source's default when empty."""
+    authors: list[Author] = []
+    for parsed in parsed_authors:
+        if len(authors) >= MAX_AUTHORS:
+            break
+        author = find_or_create_author(parsed, source)
+        if author is not None and all(a.pk != author.pk for a in authors):
+            authors.append(author)
+    if not authors and source.default_author_id:
+        authors.append(source.default_author)
+    return authors

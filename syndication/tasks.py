@@ -1,0 +1,68 @@
+"""Background imports through Django's tasks API (the `django_tasks` package).
+
+The default backend stores tasks in the database (`manage.py db_worker` runs them); the RQ
+backend (`django_tasks_rq`, `manage.py rqworker`) spreads them over Redis workers. Tasks are
+enqueued only when the surrounding transaction commits, so a rolled-back change never runs one.
+
+A cron line or a periodic worker calls `manage.py enqueue_due_feeds` (or the task of the same
+name) every few minutes; each due feed gets its own `import_feed_task`.
+"""
+
+import datetime
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from syndication.importer import import_feed
+from syndication.models import Feed, Trigger
+
+
+@task()
+def import_feed_task(feed_id: int) -> dict:
+    """Import one feed; a feed deleted or switched off since it was enqueued is left alone.
+
+    Delivering the same task twice is harmless: the second run either waits out the first
+    (advisory lock: "already running") or finds every item already imported.
+    """
+    feed = Feed.objects.select_related("source").filter(pk=feed_id).first()
+    if feed is None or not feed.is_active:
+        return {"feed": feed_id, "status": "inactive"}
+    run = import_feed(feed, triggered_by=Trigger.TASK)
+    return {"feed": feed_id, "run": run.pk, "status": run.status, **run.counts()}
+
+
+def claim_due_feeds(now: datetime.datetime | None = None) -> list[Feed]:
+    """The due feeds, each moved one poll interval ahead so nobody else enqueues it too.
+
+    The import sets the real next fetch time when it finishes; a task lost on the way is
+    simply retried one interval later.
+    """
+    now = now or timezone.now()
+    claimed = []
+    for feed in Feed.objects.due(now).order_by("next_fetch_at", "pk"):
+        still_due = Feed.objects.due(now).filter(pk=feed.pk)
+        later = now + datetime.timedelta(minutes=feed.poll_interval)
+        if still_due.update(next_fetch_at=later):
+            claimed.append(feed)
+    return claimed
+
+
+def enqueue_due_feeds(now: datetime.datetime | None = None) -> list[int]:
+    """Enqueue one import task per due feed, once the current transaction commits."""
+    feed_ids = [feed.pk for feed in claim_due_feeds(now)]
+    for feed_id in feed_ids:
+        transaction.on_commit(partial(import_feed_task.enqueue, feed_id))
+    return feed_ids
+
+
+def enqueue_feed_import(feed: Feed) -> None:
+    """Enqueue an import of `feed` (the admin's "fetch in the background")."""
+    transaction.on_commit(partial(import_feed_task.enqueue, feed.pk))
+
+
+@task()
+def enqueue_due_feeds_task() -> list[int]:
+    """Periodic entry point for workers that schedule their own recurring tasks."""
+    return enqueue_due_feeds()
