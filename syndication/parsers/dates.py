@@ -27,7 +27,8 @@ def from_struct_time(value: time.struct_time | None) -> datetime.datetime | None
 def parse_date_text(text: str) -> datetime.datetime | None:
     """RFC 3339/ISO 8601, RFC 822 or any format feedparser knows; naive values are taken as UTC."""
     text = clean_text(text)
-    if not text or len(text) > 100:
+    # A bare number is no date format (an epoch in ms would otherwise read as a year).
+    if not text or len(text) > 100 or text.isdigit():
         return None
     parsed: datetime.datetime | None = None
     try:

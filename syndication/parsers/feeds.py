@@ -167,15 +167,21 @@ def _body(entry: Any) -> tuple[str, Any]:
 
 def _authors(entry: Any) -> list[ParsedAuthor]:
     authors = []
-    seen = set()
+    seen_names: set[str] = set()
+    seen_emails: set[str] = set()
     for detail in entry.get("authors") or []:
         name = clip(text_of_markup(detail.get("name") or ""), MAX_NAME)
         email = clean_text(detail.get("email"))[:254]
+        # feedparser carries an author's email over to the next author that has none.
+        if email.lower() in seen_emails:
+            email = ""
         if not name and email:
             name = email.split("@", 1)[0]
-        if not name or name.casefold() in seen:
+        if not name or name.casefold() in seen_names:
             continue
-        seen.add(name.casefold())
+        seen_names.add(name.casefold())
+        if email:
+            seen_emails.add(email.lower())
         authors.append(ParsedAuthor(name=name, email=email, url=safe_link(detail.get("href"))))
     if not authors and entry.get("author"):
         name = clip(text_of_markup(entry["author"]), MAX_NAME)

@@ -61,7 +61,7 @@ _OTHER_NAMESPACES = {
 }
 _BLOCK_START = re.compile(
     r"^\s*<(?:p|div|h[1-6]|ul|ol|li|dl|table|blockquote|pre|figure|hr|section|article|aside|"
-    r"header|footer|address|form|fieldset|iframe|video|audio|object|!--)\b",
+    r"header|footer|address|form|fieldset|iframe|video|audio|object)\b|^\s*<!--",
     re.IGNORECASE,
 )
 
@@ -174,6 +174,8 @@ def _refuse_doctype(head: bytes) -> None:
 def _fatal_error(log: Any, seen: int) -> str:
     """The first error after `seen` that breaks well-formedness (namespace warnings do not)."""
     for entry in list(log)[seen:]:
+        if "Excessive depth" in entry.message:
+            return f"elements are nested too deeply (line {entry.line})"
         if entry.domain_name != "NAMESPACE" or entry.level_name == "FATAL":
             return f"{entry.message} (line {entry.line})"
     return ""
