@@ -3,11 +3,12 @@
 caches who may keep a page and for how long.
 
 What is cached: GET and HEAD answers of the public reader site (URL namespaces in
-`PAGE_CACHE_NAMESPACES`, "articles" by default) that are 200, not streamed, set no cookie,
-do not say `private`/`no-cache`/`no-store`/`max-age=0` (so `never_cache` views such as the
-staff preview are never kept) and vary on nothing but Cookie or Accept-Encoding. Redirects
-and 404/410 pages are not cached: they are cheap to compute, and random paths would
-otherwise fill the cache and evict real pages. `/admin/` is never cached.
+`PAGE_CACHE_NAMESPACES`: "articles", and "discovery" for search, feeds and sitemaps) that
+are 200, not streamed, set no cookie, do not say `private`/`no-cache`/`no-store`/`max-age=0`
+(so `never_cache` views such as the staff preview are never kept) and vary on nothing but
+Cookie or Accept-Encoding. Redirects and 404/410 pages are not cached: they are cheap to
+compute, and random paths would otherwise fill the cache and evict real pages. `/admin/`,
+the health check and anything else outside those namespaces are never cached.
 
 Who bypasses it: any request other than GET/HEAD, and any request whose session belongs to a
 signed-in user (the session is only looked up when the request carries a session cookie,
@@ -165,7 +166,7 @@ def _varies_on_more_than_cookie(response) -> bool:
 
 def _is_reader_page(request) -> bool:
     match = getattr(request, "resolver_match", None)
-    namespaces = getattr(settings, "PAGE_CACHE_NAMESPACES", ("articles",))
+    namespaces = getattr(settings, "PAGE_CACHE_NAMESPACES", ("articles", "discovery"))
     return match is not None and match.namespace in namespaces
 
 

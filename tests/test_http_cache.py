@@ -111,6 +111,16 @@ class TestAnonymousReaders:
         assert second_page[CACHE_STATUS] == "miss"
         assert second_page.content != first_page.content
 
+    def test_search_results_are_kept_per_query(self, client, article):
+        search = reverse("discovery:search")
+        client.get(search, {"q": "cranes"})
+
+        again = client.get(search, {"q": "cranes"})
+        other = client.get(search, {"q": "harbour"})
+
+        assert again[CACHE_STATUS] == "hit"
+        assert other[CACHE_STATUS] == "miss"
+
     def test_a_session_cookie_without_a_signed_in_user_still_gets_the_cached_page(
         self, client, page_urls
     ):
@@ -345,6 +355,14 @@ class TestWhatIsNeverKept:
 
     def test_the_admin(self, client):
         response = client.get("/admin/login/")
+
+        assert response.status_code == 200
+        assert CACHE_STATUS not in response
+
+    def test_the_health_check(self, client):
+        client.get("/healthz")
+
+        response = client.get("/healthz")
 
         assert response.status_code == 200
         assert CACHE_STATUS not in response
