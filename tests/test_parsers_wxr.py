@@ -1,4 +1,4 @@
-"""WordPress exports: streamed, posts only, authors and featured images resolved, attacks refused."""
+"""WordPress exports: streamed, posts only, authors and images resolved, attacks refused."""
 
 import datetime
 import io
@@ -47,8 +47,16 @@ TERMS = (
 )
 
 
-def post(post_id: int, *, post_type: str = "post", title: str = "A post", extra: str = "",
-         gmt: str = "2020-05-06 07:08:09", status: str = "publish", guid: str = "") -> str:  # fmt: skip
+def post(
+    post_id: int,
+    *,
+    post_type: str = "post",
+    title: str = "A post",
+    extra: str = "",
+    gmt: str = "2020-05-06 07:08:09",
+    status: str = "publish",
+    guid: str = "",
+) -> str:
     guid = guid or f"https://old.example/blog/?p={post_id}"
     return (
         f"<item><title>{title}</title>"
@@ -170,8 +178,10 @@ class TestPosts:
 
     @pytest.mark.parametrize("attachment_first", [True, False])
     def test_the_featured_image_is_resolved_wherever_the_attachment_is(self, attachment_first):
-        pieces = [attachment(9, "https://old.example/wp-content/uploads/lead.jpg"),
-                  post(1, extra=thumbnail(9))]  # fmt: skip
+        pieces = [
+            attachment(9, "https://old.example/wp-content/uploads/lead.jpg"),
+            post(1, extra=thumbnail(9)),
+        ]
         body = "".join(pieces if attachment_first else reversed(pieces))
         [item] = items_of(wxr(body))
         assert item.lead_image.url == "https://old.example/wp-content/uploads/lead.jpg"
@@ -211,7 +221,7 @@ class TestPosts:
             r"<![CDATA[C:\path\to ]]]]><![CDATA[> done \"quoted\"]]>",
         )
         [item] = items_of(wxr(body))
-        assert item.content_html == r'<p>C:\path\to ]]> done \"quoted\"</p>'
+        assert item.content_html == r"<p>C:\path\to ]]> done \"quoted\"</p>"
 
     def test_a_post_id_repeated_is_dropped_and_a_reused_guid_is_told_apart(self):
         body = post(1) + post(1, title="Again") + post(2, guid="https://old.example/blog/?p=1")
@@ -223,12 +233,16 @@ class TestPosts:
         assert second.extra["shared_guid"] == "https://old.example/blog/?p=1"
 
     def test_a_post_with_neither_title_nor_link_is_an_error(self):
-        body = post(1, title="").replace("<link>https://old.example/blog/2020/05/post-1/</link>", "")
+        body = post(1, title="").replace(
+            "<link>https://old.example/blog/2020/05/post-1/</link>", ""
+        )
         [error] = items_of(wxr(body + post(2)))[:1]
         assert error.message == "item has neither a title nor a link"
 
     def test_oversized_title_and_terms_are_capped(self):
-        terms = "".join(f'<category domain="post_tag"><![CDATA[t{n}]]></category>' for n in range(500))
+        terms = "".join(
+            f'<category domain="post_tag"><![CDATA[t{n}]]></category>' for n in range(500)
+        )
         [item] = items_of(wxr(post(1, title="long " * 500, extra=terms)))
         assert len(item.title) <= 300
         assert len(item.tags) == 100
@@ -251,7 +265,9 @@ class TestUnusableFiles:
 
     def test_a_plain_rss_feed_is_not_a_wxr_file(self):
         with pytest.raises(ParseError, match="missing WXR version"):
-            read_wxr_site(io.BytesIO(b'<rss version="2.0"><channel><title>x</title></channel></rss>'))
+            read_wxr_site(
+                io.BytesIO(b'<rss version="2.0"><channel><title>x</title></channel></rss>')
+            )
 
     def test_another_root_element_is_refused(self):
         with pytest.raises(ParseError, match="root element"):
@@ -320,9 +336,7 @@ class TestXmlAttacks:
     def test_a_large_export_streams_in_flat_memory(self):
         count = 3000
         padding = "<p>" + "words " * 300 + "</p>"
-        body = "".join(
-            post(n).replace("First paragraph.", padding) for n in range(1, count + 1)
-        )
+        body = "".join(post(n).replace("First paragraph.", padding) for n in range(1, count + 1))
         content = wxr(body)
         peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
@@ -343,10 +357,12 @@ class TestXmlAttacks:
         ("one\n\ntwo", "<p>one</p>\n<p>two</p>"),
         ("<p>already</p>", "<p>already</p>"),
         ("<h2>Head</h2>\n\ntext", "<h2>Head</h2>\n<p>text</p>"),
-        ("<!-- wp:paragraph -->\n<p>block</p>\n<!-- /wp:paragraph -->",
-         "<!-- wp:paragraph -->\n<p>block</p>\n<!-- /wp:paragraph -->"),
+        (
+            "<!-- wp:paragraph -->\n<p>block</p>\n<!-- /wp:paragraph -->",
+            "<!-- wp:paragraph -->\n<p>block</p>\n<!-- /wp:paragraph -->",
+        ),
         ("", ""),
     ],
-)  # fmt: skip
+)
 def test_autop_makes_paragraphs_of_classic_content(content, expected):
     assert autop(content) == expected
