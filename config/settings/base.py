@@ -7,6 +7,7 @@ dev.py, test.py and prod.py overrides only what differs.
 import os
 from pathlib import Path
 
+import csp.constants
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -63,14 +64,23 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "django_tasks",
     "django_tasks_db",
+    "csp",
+    "axes",
     "articles",
     "syndication",
 ]
 
 MIDDLEWARE = [
+    # /healthz is answered first: load balancers probe nodes by IP address over plain HTTP,
+    # and a check must not depend on the page cache or sessions (see config/health.py).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise sits right after SecurityMiddleware so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, so cached pages get the policy too; the admin's form media
+    # get the request's nonce (see config/security.py).
+    "csp.middleware.CSPMiddleware",
+    "config.security.AdminMediaNonceMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The page cache needs the session (to let signed-in users through) and must sit outside
     # CSRF and messages so it sees the cookies they set: pages that set cookies are not kept.
@@ -81,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,6 +157,13 @@ TASKS = {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Scale-out: TASKS_BACKEND=django_tasks_rq.RQBackend puts tasks on Redis for `manage.py
+# rqworker default` on any machine. django_rq is only installed then, so a site without
+# Redis neither needs it nor shows its dashboard.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 15 * 60}}
+if TASKS["default"]["BACKEND"].startswith("django_tasks_rq."):
+    INSTALLED_APPS.append("django_rq")
 
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -156,6 +175,50 @@ IMAGE_RENDITION_WIDTHS = (320, 640, 960, 1280)
 ARTICLES_PER_PAGE = 20
 
 LOGIN_URL = "admin:login"
+
+# Security headers, in every environment so development shows what production enforces.
+# HTTPS-only settings (HSTS, secure cookies, the SSL redirect) are in prod.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        # No inline scripts. JSON-LD blocks are data, not executed, so 'self' allows them.
+        # The nonce appears only on admin pages whose form media need it (an import map).
+        "script-src": ["'self'", csp.constants.NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "media-src": ["'self'", "https:"],
+        "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# The admin reads the CSRF token from the form, never from the cookie, so scripts need not.
+CSRF_COOKIE_HTTPONLY = True
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one username
+# from one address, that pair is refused for AXES_COOLOFF_TIME hours (HTTP 429). Pairs, so an
+# attacker cannot lock a colleague out from elsewhere. Attempts live in the database, shared
+# by every web node.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
+# Behind N reverse proxies the client is the Nth address from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 
 LOGGING = {
     "version": 1,
