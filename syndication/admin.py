@@ -151,10 +151,11 @@ class FeedAdmin(admin.ModelAdmin):
         if not getattr(feed, "last_run_pk", None):
             return "—"
         return format_html(
-            '<a href="{}">{} ({:%Y-%m-%d %H:%M})</a>',
+            '<a href="{}">{} ({})</a>',
             reverse("admin:syndication_importrun_change", args=[feed.last_run_pk]),
             RunStatus(feed.last_run_status).label,
-            feed.last_run_started,
+            # format_html escapes its arguments into strings first: format the date here.
+            f"{feed.last_run_started:%Y-%m-%d %H:%M}",
         )
 
     def has_run_import_permission(self, request) -> bool:
