@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -307,8 +307,20 @@ class ArchiveWriter:
             written += size
             if progress:
                 progress(written)
+        self._refresh_planner_statistics()
         bump_content_generation()
         return written
+
+    @staticmethod
+    def _refresh_planner_statistics():
+        """After a bulk load, PostgreSQL's planner needs fresh row counts to pick indexes."""
+        if connection.vendor != "postgresql":
+            return
+        tables = [Article, Byline, TaggedItem, Article.regions.through, Article.themes.through]
+        tables.append(Article.reports.through)
+        with connection.cursor() as cursor:
+            for model in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     def _write_batch(self, size: int, serial: int, pools: Pools, content_type_id, now):
         pick = self.random
