@@ -23,14 +23,22 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-class AdminMediaNonceMiddleware:
-    """Give the form media of admin pages the request's CSP nonce.
+# Tiptap, inside the rich-text editor, adds its base stylesheet (white-space handling, gap
+# cursor, hidden selection) as an inline <style> element. The policy allows exactly that
+# stylesheet by its hash; tests/test_security_headers.py recomputes it from the installed
+# editor, so an upgrade that changes the stylesheet fails there rather than in the browser.
+PROSE_EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
+
+
+class AdminMediaCSPMiddleware:
+    """Let the admin's form media run under a policy without 'unsafe-inline'.
 
     The rich-text editor loads its modules through an inline `<script type="importmap">`,
-    which a `script-src 'self'` policy blocks like any inline script. Rather than allowing
-    inline scripts, the media of a template response (`{{ media }}` in the admin's change
-    form) is rendered with the nonce that django-csp adds to the header. Pages whose media
-    has nothing to render do not draw a nonce, so their policy stays exactly `'self'`.
+    which `script-src 'self'` blocks like any inline script. Rather than allowing inline
+    scripts, the media of a template response (`{{ media }}` in the admin's change form) is
+    rendered with the nonce that django-csp then adds to the header, and the editor's one
+    inline stylesheet is allowed by its hash. Pages whose media have nothing to render draw
+    no nonce and get no hash, so their policy stays exactly `'self'`.
     """
 
     def __init__(self, get_response):
@@ -43,6 +51,11 @@ class AdminMediaNonceMiddleware:
         context = response.context_data
         nonce = getattr(request, "csp_nonce", None)
         media = context.get("media") if isinstance(context, dict) else None
-        if media is not None and nonce is not None:
-            context["media"] = Media.from_media(media, nonce=nonce)
+        if media is None or nonce is None:
+            return response
+        context["media"] = Media.from_media(media, nonce=nonce)
+        if any("django_prose_editor/" in str(script) for script in media._js):
+            update = getattr(response, "_csp_update", None) or {}
+            styles = [*update.get("style-src", []), PROSE_EDITOR_STYLE_HASH]
+            response._csp_update = {**update, "style-src": styles}
         return response

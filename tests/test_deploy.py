@@ -260,6 +260,16 @@ def test_healthz_is_never_cached_and_needs_no_login(client):
 
 
 @pytest.mark.django_db
+@override_settings(ALLOWED_HOSTS=["news.example.org"], SECURE_SSL_REDIRECT=True)
+def test_healthz_answers_load_balancer_probes_by_ip_address_over_plain_http(client):
+    probe = client.get("/healthz", HTTP_HOST="10.0.3.7:8000")
+    page = client.get("/", HTTP_HOST="10.0.3.7:8000")
+
+    assert probe.status_code == 200
+    assert page.status_code == 400  # everything else still checks the host name
+
+
+@pytest.mark.django_db
 def test_healthz_only_answers_safe_methods(client):
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
@@ -533,7 +543,8 @@ def test_gunicorn_serves_the_app_with_production_settings_and_logs_json(tmp_path
     env = production_env(
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="1",
-        ALLOWED_HOSTS="127.0.0.1",
+        # The probe below asks for 127.0.0.1 over plain HTTP, like a load balancer would.
+        ALLOWED_HOSTS="news.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
         STATIC_ROOT=str(tmp_path),

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     # Outside the page cache, so cached pages get the policy too; the admin's form media
     # get the request's nonce (see config/security.py).
     "csp.middleware.CSPMiddleware",
-    "config.security.AdminMediaNonceMiddleware",
+    "config.security.AdminMediaCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The page cache needs the session (to let signed-in users through) and must sit outside
     # CSRF and messages so it sees the cookies they set: pages that set cookies are not kept.
