@@ -472,6 +472,15 @@ class TestDocumentsThatAreNotFeeds:
         with pytest.raises(ParseError, match="not a feed"):
             parse_feed(content, content_type="text/html")
 
+    def test_a_truncated_document_is_refused_rather_than_half_imported(self):
+        whole = rss("<item><title>One</title></item><item><title>Two</title><description>Half")
+        with pytest.raises(ParseError, match="ends before its closing </rss>"):
+            parse_feed(whole[: whole.index(b"Half") + 4])
+
+    def test_whitespace_before_the_xml_declaration_is_forgiven(self):
+        feed = parse_feed(b"\n\n  " + rss("<item><title>T</title></item>"))
+        assert (feed.items[0].title, feed.warning) == ("T", "")
+
     def test_a_valid_feed_with_a_wrong_content_type_is_parsed(self):
         feed = parse_feed(
             rss("<item><title>T</title></item>"), content_type="application/octet-stream"

@@ -65,11 +65,18 @@ def _response_headers(url: str, content_type: str, charset: str) -> dict[str, st
 
 def parse_xml_feed(content: bytes, *, url: str = "", content_type: str = "", charset: str = ""):
     """The XML half of `parse_feed`."""
-    content, dropped_entities, root_name = strip_doctype(content)
+    # Whitespace before the XML declaration is a common server bug that makes XML invalid.
+    if content[:1].isspace():
+        content = content.lstrip()
+    guarded = strip_doctype(content)
+    root_name = guarded.root_name
     if root_name.lower() == "html":
         raise ParseError("not a feed: the address returned an HTML page")
+    if root_name and not guarded.closed:
+        # Half a feed would import half an article: refuse it as a failed fetch.
+        raise ParseError(f"not a feed: the document ends before its closing </{root_name[:40]}>")
     result = feedparser.parse(
-        io.BytesIO(content),
+        io.BytesIO(guarded.data),
         response_headers=_response_headers(url, content_type, charset),
         sanitize_html=False,
         resolve_relative_uris=True,
@@ -90,7 +97,7 @@ def parse_xml_feed(content: bytes, *, url: str = "", content_type: str = "", cha
     warnings = []
     if problem:
         warnings.append(problem)
-    if dropped_entities:
+    if guarded.dropped_entities:
         warnings.append("the document declared its own entities; they were left unexpanded")
     feed.warning = "; ".join(warnings)
     seen = GuidFilter()

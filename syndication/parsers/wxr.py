@@ -160,11 +160,12 @@ class _Replay(io.RawIOBase):
 
 
 def _refuse_doctype(head: bytes) -> None:
-    stripped, declared_entities, root_name = strip_doctype(head)
-    if stripped != head:
+    guarded = strip_doctype(head)
+    root_name = guarded.root_name
+    if guarded.data != head:
         raise ParseError(
             "this WXR file declares a document type"
-            + (" with entities" if declared_entities else "")
+            + (" with entities" if guarded.dropped_entities else "")
             + "; WordPress never writes one, so the file was refused"
         )
     if root_name and root_name.rsplit(":", 1)[-1].lower() != "rss":

@@ -7,6 +7,7 @@ entity references unexpanded instead of resolved.
 
 import codecs
 import re
+from dataclasses import dataclass
 
 from .common import ParseError
 
@@ -104,9 +105,37 @@ def _strip_prolog_declarations(text: str) -> tuple[str, bool, str]:
     return "".join(kept), removed_entities, root_name
 
 
-def strip_doctype(data: bytes) -> tuple[bytes, bool, str]:
-    """(document without DTD declarations, whether entity definitions were thrown away,
-    the name of the root element as written)."""
+@dataclass
+class GuardedXml:
+    data: bytes  # the document without DTD declarations
+    dropped_entities: bool  # entity definitions were thrown away
+    root_name: str  # the root element's name as written ("" when there is none)
+    closed: bool  # the document ends with the root element's end tag (it is not truncated)
+
+
+def _closes_root(text: str, root_name: str) -> bool:
+    """True when, after trailing whitespace, comments and PIs, the text ends with </root>."""
+    if not root_name:
+        return False
+    tail = text[-65536:].rstrip()
+    while tail.endswith(("-->", "?>")):
+        opener = "<!--" if tail.endswith("-->") else "<?"
+        start = tail.rfind(opener)
+        if start < 0:
+            return False
+        tail = tail[:start].rstrip()
+    if tail.endswith("/>") and tail.rfind("<") == tail.rfind("<" + root_name):
+        return True  # an empty root element written as <rss/>
+    if tail.endswith("</" + root_name):
+        return True  # only the final ">" is missing: nothing of the content was lost
+    if not tail.endswith(">"):
+        return False
+    start = tail.rfind("</")
+    return start >= 0 and tail[start + 2 : -1].strip() == root_name
+
+
+def strip_doctype(data: bytes) -> GuardedXml:
+    """The document without DTD declarations in its prolog, and what was seen on the way."""
     wide = _wide_encoding(data)
     if wide is None:
         # Every ASCII-compatible encoding spells the prolog's markup with the same bytes.
@@ -115,6 +144,7 @@ def strip_doctype(data: bytes) -> tuple[bytes, bool, str]:
         encoding, bom = wide
     text = data[len(bom) :].decode(encoding, "replace")
     stripped, removed_entities, root_name = _strip_prolog_declarations(text)
-    if stripped is text:
-        return data, False, root_name
-    return bom + stripped.encode(encoding, "replace"), removed_entities, root_name
+    closed = _closes_root(text, root_name)
+    if stripped is not text:
+        data = bom + stripped.encode(encoding, "replace")
+    return GuardedXml(data, removed_entities, root_name, closed)
