@@ -591,6 +591,10 @@ class TestJsonFeed:
         assert [(e.position, e.guid) for e in feed.errors] == [(0, "1"), (2, "")]
         assert '"title" must be text' in feed.errors[0].message
 
+    def test_control_characters_are_stripped_from_the_body(self):
+        item = {"id": "1", "title": "T", "content_html": "<p>a\u0000b\u202ec</p>"}
+        assert parse_feed(json_feed([item])).items[0].content_html == "<p>abc</p>"
+
     def test_truncated_json_is_unusable(self):
         with pytest.raises(ParseError, match="JSON cannot be read"):
             parse_feed(json_feed([{"id": "1", "title": "A"}])[:-10])

@@ -11,6 +11,7 @@ import pytest
 
 from syndication.items import ItemError, ParsedItem
 from syndication.parsers import ParseError, iter_wxr, read_wxr_site
+from syndication.parsers import wxr as wxr_module
 from syndication.parsers.wxr import autop
 
 UTC = datetime.UTC
@@ -332,6 +333,16 @@ class TestXmlAttacks:
         nested = "<x>" * depth + "</x>" * depth
         with pytest.raises(ParseError, match="nested too deeply|deeper than"):
             read_wxr_site(io.BytesIO(wxr(post(1, extra=nested))))
+
+    def test_a_file_over_the_size_cap_is_refused(self, monkeypatch):
+        monkeypatch.setattr(wxr_module, "MAX_WXR_BYTES", 2000)
+        with pytest.raises(ParseError, match="larger than"):
+            read_wxr_site(io.BytesIO(wxr(post(1) + post(2) + post(3))))
+
+    def test_nul_and_bidi_controls_are_stripped(self):
+        body = post(1, title="Safe\u202etxt").replace("First paragraph.", "Fir\u202est\ufeff")
+        [item] = items_of(wxr(body))
+        assert "\u202e" not in item.title + item.content_html
 
     def test_a_large_export_streams_in_flat_memory(self):
         count = 3000

@@ -33,7 +33,7 @@ __all__ = [
 
 
 def parse_feed(
-    content: bytes, *, url: str = "", content_type: str = "", charset: str = ""
+    content: bytes | str, *, url: str = "", content_type: str = "", charset: str = ""
 ) -> ParsedFeed:
     """Parse a fetched feed document.
 
@@ -42,6 +42,8 @@ def parse_feed(
     a document that starts with "{"; anything else goes to the XML parser. A document that is
     not a feed at all (empty, HTML, unreadable JSON) raises ParseError("not a feed: ...").
     """
+    if isinstance(content, str):
+        content = content.encode("utf-8")
     if not content or not content.strip():
         raise ParseError("not a feed: the document is empty")
     if looks_like_json(content) or (

@@ -11,6 +11,7 @@ from typing import Any
 import feedparser
 
 from articles.media import video_kind
+from articles.sanitize import strip_control_characters
 from syndication.items import ItemError, ParsedAuthor, ParsedFeed, ParsedItem, ParsedMedia
 
 from .common import (
@@ -280,7 +281,7 @@ def _map_entry(entry: Any, feed: ParsedFeed) -> ParsedItem:
         link=link,
         title=clip(_text_field(entry, "title"), MAX_TITLE),
         summary=clip(summary, MAX_SUMMARY),
-        content_html=content_html,
+        content_html=strip_control_characters(content_html),
         # An entry that only says when it was updated was published then as far as we know.
         published=published or (updated if not published_problem else None),
         updated=updated,

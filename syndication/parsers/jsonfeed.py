@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from articles.sanitize import strip_control_characters
 from syndication.items import ItemError, ParsedAuthor, ParsedFeed, ParsedItem, ParsedMedia
 
 from .common import (
@@ -158,7 +159,7 @@ def _map_item(entry: Any, feed: ParsedFeed, feed_authors: list[ParsedAuthor]) ->
         link=link or external,
         title=clip(text_of_markup(title), MAX_TITLE),
         summary=clip(text_of_markup(summary), MAX_SUMMARY),
-        content_html=content_html or text_as_html(content_text),
+        content_html=strip_control_characters(content_html) or text_as_html(content_text),
         published=published or (updated if not published_problem else None),
         updated=updated,
         date_problem=join_problems(published_problem, updated_problem),

@@ -15,6 +15,7 @@ from trafilatura import bare_extraction
 from trafilatura.htmlprocessing import build_html_output
 from trafilatura.utils import load_html
 
+from articles.sanitize import strip_control_characters
 from syndication.items import ParsedAuthor, ParsedFeed, ParsedItem
 
 from .common import (
@@ -259,7 +260,7 @@ def parse_page(html: bytes | str, *, url: str) -> ParsedFeed:
         link=link,
         title=clip(title, MAX_TITLE),
         summary=clip(text_of_markup(summary), MAX_SUMMARY),
-        content_html=content_html,
+        content_html=strip_control_characters(content_html),
         published=published or (updated if not published_problem else None),
         updated=updated,
         date_problem=join_problems(published_problem, updated_problem),

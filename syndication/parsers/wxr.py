@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from articles.sanitize import strip_control_characters
 from syndication.items import ItemError, ParsedAuthor, ParsedItem, ParsedMedia
 
 from .common import (
@@ -50,6 +51,8 @@ from .dates import checked_date, join_problems
 from .xmlguard import strip_doctype
 
 MAX_DEPTH = 32
+# Far beyond any real export; a bigger file is refused before anything is imported.
+MAX_WXR_BYTES = 1024 * 1024 * 1024
 MAX_OLD_PATH = 500
 _HEAD_BYTES = 64 * 1024
 _VERSION = re.compile(r"^\d+\.\d+$")
@@ -144,6 +147,7 @@ class _Replay(io.RawIOBase):
     def __init__(self, head: bytes, rest: BinaryIO) -> None:
         self.head = head
         self.rest = rest
+        self.total = 0
 
     def readable(self) -> bool:
         return True
@@ -153,10 +157,14 @@ class _Replay(io.RawIOBase):
             size = min(len(buffer), len(self.head))
             buffer[:size] = self.head[:size]
             self.head = self.head[size:]
-            return size
-        data = self.rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        else:
+            data = self.rest.read(len(buffer))
+            size = len(data)
+            buffer[:size] = data
+        self.total += size
+        if self.total > MAX_WXR_BYTES:
+            raise ParseError(f"this WXR file is larger than {MAX_WXR_BYTES // 1024**2} MB")
+        return size
 
 
 def _refuse_doctype(head: bytes) -> None:
@@ -417,7 +425,7 @@ class _Reader:
             link=link,
             title=clip(text_of_markup(post.title), MAX_TITLE),
             summary=clip(text_of_markup(post.excerpt), MAX_SUMMARY),
-            content_html=autop(post.content),
+            content_html=autop(strip_control_characters(post.content)),
             published=published,
             updated=updated,
             date_problem=join_problems(published_problem, updated_problem),
