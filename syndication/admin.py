@@ -5,12 +5,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
 
 from articles.models import ArticleStatus, PublishingBlocked, Source
 from syndication.importer import (
@@ -485,21 +484,21 @@ class ImportedItemAdmin(admin.ModelAdmin):
         )
 
     def accept_upstream_view(self, request, object_id):
-        return _accept_upstream(self, request, object_id)
-
-
-@require_POST
-def _accept_upstream(model_admin: ImportedItemAdmin, request, object_id):
-    if not model_admin.has_edit_article_permission(request):
-        raise PermissionDenied
-    record = get_object_or_404(ImportedItem, pk=unquote(object_id))
-    if record.article is None:
-        raise Http404("The article of this item was deleted.")
-    if request.POST.get("decision") == "dismiss":
-        dismiss_upstream_changes(record)
-        model_admin.message_user(request, "Upstream changes dismissed.")
-    elif accept_upstream_changes(record):
-        model_admin.message_user(request, "Upstream changes applied to the article.")
-    else:
-        model_admin.message_user(request, "There were no upstream changes to accept.")
-    return HttpResponseRedirect(reverse("admin:syndication_importeditem_change", args=[record.pk]))
+        """Accept (or dismiss) the upstream change waiting on one item; POST only."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_edit_article_permission(request):
+            raise PermissionDenied
+        record = get_object_or_404(ImportedItem, pk=unquote(object_id))
+        if record.article_id is None:
+            raise Http404("The article of this item was deleted.")
+        if request.POST.get("decision") == "dismiss":
+            dismiss_upstream_changes(record)
+            self.message_user(request, "Upstream changes dismissed.")
+        elif accept_upstream_changes(record):
+            self.message_user(request, "Upstream changes applied to the article.")
+        else:
+            self.message_user(request, "There were no upstream changes to accept.")
+        return HttpResponseRedirect(
+            reverse("admin:syndication_importeditem_change", args=[record.pk])
+        )

@@ -630,3 +630,14 @@ def test_a_wordpress_featured_image_is_fetched_through_the_guard(server, tmp_pat
     assert Article.objects.get(title="With picture").lead_image.name.startswith("lead/")
     refused = Article.objects.get(title="Private pic")
     assert not refused.lead_image and "192.168.1.1" in refused.imported_item.warnings[0]
+
+
+def test_an_article_an_editor_deleted_is_not_imported_again(server, feed):
+    serve_feed(server, [story(1)])
+    import_feed(feed)
+    Article.objects.get().delete()
+
+    run = import_feed(feed)
+
+    assert (run.created, run.unchanged) == (0, 1) and Article.objects.count() == 0
+    assert ImportedItem.objects.get().article is None

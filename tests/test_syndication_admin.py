@@ -1,0 +1,349 @@
+"""The import admin: feeds with their health, run logs, the URL import form and the review queue."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from articles.models import Article, ArticleStatus
+from articles.roles import EDITORS, IMPORTERS
+from syndication.importer import import_feed, item_payload, start_run
+from syndication.items import ParsedItem
+from syndication.models import Feed, ImportedItem, ImportRun, MappingRule, RunKind
+from tests.factories import LicensedSourceFactory, RegionFactory, SourceFactory, make_user
+from tests.feedbuilders import rss, story
+from tests.httpserver import LocalServer
+
+from .admin_helpers import PASSWORD, management_form, message_texts
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '"><img src=x onerror=alert(1)>'
+FEEDS = "/admin/syndication/feed/"
+RUNS = "/admin/syndication/importrun/"
+ITEMS = "/admin/syndication/importeditem/"
+IMPORT_URL = reverse("admin:syndication_import_url")
+
+
+def log_in(client, username, **extra):
+    make_user(username, **extra)
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def chief(client):
+    return log_in(client, "chief", is_superuser=True)
+
+
+@pytest.fixture
+def importer_user(client):
+    return log_in(client, "ingest", groups=(IMPORTERS,))
+
+
+@pytest.fixture
+def editor(client):
+    return log_in(client, "desk", groups=(EDITORS,))
+
+
+@pytest.fixture
+def server(settings):
+    settings.SYNDICATION_ALLOWED_HOSTS = ["127.0.0.1"]
+    with LocalServer() as running:
+        running.routes["/feed.xml"] = (
+            200,
+            {"Content-Type": "application/rss+xml"},
+            rss([story(1), story(2)]),
+        )
+        yield running
+
+
+def imported(source=None, **item_fields) -> ImportedItem:
+    """An article imported through the real pipeline from an in-memory item."""
+    from syndication.importer import import_document
+    from syndication.items import ParsedFeed
+
+    source = source or LicensedSourceFactory()
+    values = {"guid": "g-1", "title": "Imported piece", "link": "https://origin.example/piece"}
+    values.update(item_fields)
+    run = start_run(RunKind.FEED, source, fetched_from="memory")
+    import_document(source, ParsedFeed(format="rss", items=[ParsedItem(**values)]), run=run)
+    return ImportedItem.objects.select_related("article").get(guid=values["guid"])
+
+
+def action(client, url, name, objects):
+    return client.post(
+        url,
+        {"action": name, "_selected_action": [str(o.pk) for o in objects]},
+        follow=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles
+
+
+def test_the_roles_migration_grants_import_permissions():
+    importers = set(
+        Group.objects.get(name=IMPORTERS).permissions.values_list("codename", flat=True)
+    )
+    editors = set(Group.objects.get(name=EDITORS).permissions.values_list("codename", flat=True))
+
+    assert {"add_feed", "change_feed", "view_feed", "add_mappingrule", "change_mappingrule",
+            "view_importrun", "view_importeditem", "run_import"} <= importers  # fmt: skip
+    assert {"view_feed", "view_importrun", "view_importeditem"} <= editors
+    assert not {"add_feed", "change_feed", "run_import"} & editors
+
+
+def test_editors_see_feeds_but_cannot_add_them_or_import(editor):
+    assert editor.get(FEEDS).status_code == 200
+    assert editor.get(FEEDS + "add/").status_code == 403
+    assert editor.get(IMPORT_URL).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# Feeds
+
+
+def test_the_feed_list_shows_health_last_run_and_escapes_titles(importer_user, server):
+    feed = Feed.objects.create(source=LicensedSourceFactory(), url=server.url("/feed.xml"))
+    import_feed(feed)
+    Feed.objects.filter(pk=feed.pk).update(title=HOSTILE)
+
+    response = importer_user.get(FEEDS)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<img src=x onerror" not in html and "&quot;&gt;&lt;img" in html
+    assert ">OK<" in html
+    assert reverse("admin:syndication_importrun_change", args=[ImportRun.objects.get().pk]) in html
+
+
+def test_fetch_now_imports_and_reports_the_counts(importer_user, server):
+    feed = Feed.objects.create(source=LicensedSourceFactory(), url=server.url("/feed.xml"))
+
+    response = action(importer_user, FEEDS, "fetch_now", [feed])
+
+    assert Article.objects.count() == 2
+    [(level, text)] = message_texts(response)
+    assert level == "success" and "2 created" in text
+    assert ImportRun.objects.get().triggered_by.username == "ingest"
+
+
+def test_fetch_now_reports_a_failure_as_an_error(importer_user, server):
+    feed = Feed.objects.create(source=LicensedSourceFactory(), url=server.url("/missing.xml"))
+
+    response = action(importer_user, FEEDS, "fetch_now", [feed])
+
+    [(level, text)] = message_texts(response)
+    assert level == "error" and "404" in text
+
+
+def test_a_feed_is_added_with_mapping_rules_inline(importer_user):
+    source, region = LicensedSourceFactory(), RegionFactory(name="Baltic")
+    data = {
+        "source": source.pk,
+        "url": "https://courier.example/feed.xml",
+        "title": "",
+        "format": "auto",
+        "is_active": "on",
+        "default_status": "draft",
+        "unmapped_categories_as_tags": "on",
+        "poll_interval": "60",
+        "next_fetch_at_0": "",
+        "next_fetch_at_1": "",
+        "dead_reason": "",
+        **management_form("mapping_rules", total=1),
+        "mapping_rules-0-category": "Baltic Sea",
+        "mapping_rules-0-match": "contains",
+        "mapping_rules-0-region": region.pk,
+        "mapping_rules-0-tag": "",
+    }
+
+    response = importer_user.post(FEEDS + "add/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rule = MappingRule.objects.get()
+    assert (rule.feed.url, rule.region, rule.match) == (data["url"], region, "contains")
+
+
+def test_a_mapping_rule_needs_exactly_one_target(importer_user):
+    source = LicensedSourceFactory()
+    data = {
+        "source": source.pk,
+        "url": "https://courier.example/feed.xml",
+        "format": "auto",
+        "default_status": "draft",
+        "poll_interval": "60",
+        **management_form("mapping_rules", total=1),
+        "mapping_rules-0-category": "Baltic",
+        "mapping_rules-0-match": "exact",
+        "mapping_rules-0-tag": "",
+    }
+
+    response = importer_user.post(FEEDS + "add/", data)
+
+    assert response.status_code == 200 and not Feed.objects.exists()
+    assert "Choose exactly one of region, theme, report or tag." in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Import from URL
+
+
+def test_import_url_refuses_a_private_address_with_a_form_error(importer_user):
+    source = LicensedSourceFactory()
+
+    response = importer_user.post(
+        IMPORT_URL, {"url": "http://10.1.2.3/story", "source": source.pk, "status": "draft"}
+    )
+
+    assert response.status_code == 200
+    [error] = response.context["form"].errors["url"]
+    assert "private" in error
+    assert Article.objects.count() == 0
+
+
+def test_import_url_imports_the_page_and_opens_the_article(importer_user, server):
+    from tests.test_importer import ARTICLE_PAGE
+
+    server.routes["/tides"] = (200, {"Content-Type": "text/html"}, ARTICLE_PAGE)
+    source = LicensedSourceFactory()
+
+    response = importer_user.post(
+        IMPORT_URL, {"url": server.url("/tides"), "source": source.pk, "status": "review"}
+    )
+
+    article = Article.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:articles_article_change", args=[article.pk])
+    assert article.status == ArticleStatus.REVIEW
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+
+
+def test_runs_are_read_only_and_list_their_failures(importer_user, server):
+    server.routes["/feed.xml"] = (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        rss([story(1, title="", link="", guid="")]),
+    )
+    import_feed(Feed.objects.create(source=LicensedSourceFactory(), url=server.url("/feed.xml")))
+    run = ImportRun.objects.get()
+
+    listing = importer_user.get(RUNS + "?status=succeeded")
+    detail = importer_user.get(f"{RUNS}{run.pk}/change/")
+
+    assert listing.status_code == 200 and list(listing.context["cl"].result_list) == [run]
+    assert detail.status_code == 200
+    assert "neither a title nor a link" in detail.content.decode()
+    assert importer_user.get(RUNS + "add/").status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# Review queue
+
+
+def test_the_review_queue_lists_imported_drafts_and_shows_original_beside_stored(editor):
+    record = imported(content_html=f"<p>Kept</p><script>alert(1)</script>{HOSTILE}")
+
+    listing = editor.get(ITEMS + "?queue=review")
+    detail = editor.get(f"{ITEMS}{record.pk}/change/")
+
+    assert [r.pk for r in listing.context["cl"].result_list] == [record.pk]
+    html = detail.content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the raw payload, as text
+    assert "<script>alert(1)" not in html and "onerror=alert(1)>" not in html
+    assert "<p>Kept</p>" in html  # the sanitized body, rendered
+
+
+def test_bulk_approve_publish_and_reject(editor):
+    licensed = LicensedSourceFactory()
+    first = imported(licensed, guid="a", link="https://o.example/a")
+    second = imported(licensed, guid="b", link="https://o.example/b")
+    unlicensed = imported(
+        SourceFactory(name="No Rights Daily"), guid="c", link="https://o.example/c"
+    )
+
+    action(editor, ITEMS, "approve", [first])
+    response = action(editor, ITEMS, "publish", [second, unlicensed])
+    action(editor, ITEMS, "reject", [first])
+
+    statuses = {r.guid: r.article.status for r in ImportedItem.objects.select_related("article")}
+    assert statuses == {"a": "withdrawn", "b": "published", "c": "draft"}
+    texts = [text for _level, text in message_texts(response)]
+    assert any("Not published" in t and "No Rights Daily" in t for t in texts)
+
+
+def test_an_upstream_change_shows_an_escaped_diff_and_can_be_accepted(editor):
+    record = imported(content_html="<p>The quay was rebuilt in 1890.</p>")
+    ImportedItem.objects.filter(pk=record.pk).update(
+        upstream_changed=True,
+        upstream_hash="f" * 64,
+        upstream_payload=item_payload(
+            ParsedItem(
+                guid="g-1",
+                title="Imported piece",
+                link="https://origin.example/piece",
+                content_html=f"<p>The quay was rebuilt in 1892. {HOSTILE}</p>",
+            )
+        ),
+    )
+
+    detail = editor.get(f"{ITEMS}{record.pk}/change/")
+    html = detail.content.decode()
+    assert "<del>The quay was rebuilt in 1890.</del>" in html
+    assert "<ins>The quay was rebuilt in 1892." in html
+    assert "Accept upstream changes" in html
+
+    response = editor.post(
+        reverse("admin:syndication_importeditem_accept", args=[record.pk]),
+        {"decision": "accept"},
+        follow=True,
+    )
+
+    record.refresh_from_db()
+    record.article.refresh_from_db()
+    assert not record.upstream_changed and record.content_hash == "f" * 64
+    assert "1892" in record.article.body and "onerror" not in record.article.body
+    assert ("info", "Upstream changes applied to the article.") in message_texts(response)
+
+
+def test_importers_cannot_publish_from_the_queue(importer_user):
+    record = imported()
+
+    response = importer_user.get(ITEMS)
+
+    actions = {name for name, _ in response.context["action_form"].fields["action"].choices}
+    assert "publish" not in actions and "reject" not in actions
+    assert {"approve", "accept_changes"} <= actions
+    assert record.article.status == ArticleStatus.DRAFT
+
+
+def test_accepting_needs_a_post_and_the_right_to_edit_articles(client):
+    from django.contrib.auth.models import Permission
+
+    record = imported()
+    viewer = make_user("auditor")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_importeditem"))
+    client.login(username="auditor", password=PASSWORD)
+    accept = reverse("admin:syndication_importeditem_accept", args=[record.pk])
+
+    assert client.get(f"{ITEMS}{record.pk}/change/").status_code == 200
+    assert client.get(accept).status_code == 405
+    assert client.post(accept, {"decision": "accept"}).status_code == 403
+
+
+def test_items_with_problems_and_deleted_articles_still_list(chief):
+    flagged = imported(guid="bad-date", link="https://o.example/d", date_problem="unparseable")
+    gone = imported(guid="gone", link="https://o.example/gone")
+    gone.article.delete()
+    imported(guid="fine", link="https://o.example/fine")
+
+    problems = chief.get(ITEMS + "?queue=problems")
+    everything = chief.get(ITEMS)
+
+    assert [r.pk for r in problems.context["cl"].result_list] == [flagged.pk]
+    assert everything.status_code == 200 and "deleted (gone)" in everything.content.decode()
+    assert chief.get(f"{ITEMS}{gone.pk}/change/").status_code == 200
