@@ -339,6 +339,13 @@ class TestXmlAttacks:
         with pytest.raises(ParseError, match="larger than"):
             read_wxr_site(io.BytesIO(wxr(post(1) + post(2) + post(3))))
 
+    def test_an_entry_with_too_many_elements_is_refused(self, monkeypatch):
+        monkeypatch.setattr(wxr_module, "MAX_ELEMENTS_PER_ENTRY", 50)
+        crowd = "<wp:postmeta><wp:meta_key>k</wp:meta_key></wp:postmeta>" * 30
+        with pytest.raises(ParseError, match="too many elements"):
+            read_wxr_site(io.BytesIO(wxr(post(1, extra=crowd))))
+        assert read_wxr_site(io.BytesIO(wxr(post(1) + post(2) + post(3)))).post_count == 3
+
     def test_nul_and_bidi_controls_are_stripped(self):
         body = post(1, title="Safe\u202etxt").replace("First paragraph.", "Fir\u202est\ufeff")
         [item] = items_of(wxr(body))

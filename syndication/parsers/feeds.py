@@ -64,7 +64,9 @@ def _response_headers(url: str, content_type: str, charset: str) -> dict[str, st
     return headers
 
 
-def parse_xml_feed(content: bytes, *, url: str = "", content_type: str = "", charset: str = ""):
+def parse_xml_feed(
+    content: bytes, *, url: str = "", content_type: str = "", charset: str = ""
+) -> ParsedFeed:
     """The XML half of `parse_feed`."""
     # Whitespace before the XML declaration is a common server bug that makes XML invalid.
     if content[:1].isspace():

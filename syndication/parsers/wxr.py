@@ -51,6 +51,7 @@ from .dates import checked_date, join_problems
 from .xmlguard import strip_doctype
 
 MAX_DEPTH = 32
+MAX_ELEMENTS_PER_ENTRY = 100_000
 # Far beyond any real export; a bigger file is refused before anything is imported.
 MAX_WXR_BYTES = 1024 * 1024 * 1024
 MAX_OLD_PATH = 500
@@ -213,6 +214,7 @@ def _walk(stream: BinaryIO) -> Iterator[tuple[str, Any]]:
     )
     depth = 0
     errors_seen = 0
+    elements_in_entry = 0
 
     def check() -> None:
         nonlocal errors_seen
@@ -231,17 +233,21 @@ def _walk(stream: BinaryIO) -> Iterator[tuple[str, Any]]:
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise ParseError(f"this WXR file nests elements deeper than {MAX_DEPTH} levels")
+                elements_in_entry += 1
+                if elements_in_entry > MAX_ELEMENTS_PER_ENTRY:
+                    raise ParseError("this WXR file has an entry with far too many elements")
                 continue
             depth -= 1
-            if depth != 2:
+            if depth > 2:
                 continue
+            elements_in_entry = 0
             check()
             parent = element.getparent()
-            if parent is None or _name(parent) != ("", "channel"):
-                continue
-            yield ("item" if _name(element) == ("", "item") else "channel"), element
+            if depth == 2 and parent is not None and _name(parent) == ("", "channel"):
+                yield ("item" if _name(element) == ("", "item") else "channel"), element
+            # Whatever was handled (or is not ours) is dropped, so the tree never grows.
             element.clear()
-            while element.getprevious() is not None:
+            while parent is not None and element.getprevious() is not None:
                 del parent[0]
         check()
     except etree.XMLSyntaxError as error:
@@ -253,9 +259,10 @@ def _walk(stream: BinaryIO) -> Iterator[tuple[str, Any]]:
 class _Reader:
     """Builds a WxrSite from channel elements and turns item elements into ParsedItems."""
 
-    def __init__(self, site: WxrSite | None = None) -> None:
+    def __init__(self, site: WxrSite | None = None, *, map_posts: bool = True) -> None:
         self.site = site or WxrSite()
         self.collecting = site is None
+        self.map_posts = map_posts
         self.version_checked = site is not None
         self.post_ids = GuidFilter()
         self.guids: dict[str, str] = {}  # guid -> post id that used it first
@@ -362,6 +369,8 @@ class _Reader:
                 return None
             if self.collecting:
                 self.site.post_count += 1
+            if not self.map_posts:
+                return None
             if self.post_ids.is_repeat(post.id):
                 return ItemError(
                     position=position,
@@ -582,7 +591,7 @@ def read_wxr_site(source: BinaryIO | str | Path) -> WxrSite:
     """
     stream, opened = _open(source)
     start = stream.tell() if not opened and _rereadable(stream) else 0
-    reader = _Reader()
+    reader = _Reader(map_posts=False)
     try:
         for kind, element in _walk(stream):
             if kind == "channel":
