@@ -123,6 +123,14 @@ class FeedAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def save_model(self, request, obj, form, change):
+        if change and "is_active" in form.changed_data and obj.is_active:
+            # Switched back on by hand: start afresh rather than one failure from dead again.
+            obj.consecutive_failures = 0
+            obj.dead_reason = ""
+            obj.next_fetch_at = None
+        super().save_model(request, obj, form, change)
+
     def get_queryset(self, request):
         latest = ImportRun.objects.filter(feed=OuterRef("pk")).order_by("-started_at", "-pk")
         return (

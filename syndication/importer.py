@@ -23,6 +23,7 @@ import dataclasses
 import datetime
 import difflib
 import html
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -150,8 +151,9 @@ def item_from_payload(payload: dict[str, Any]) -> ParsedItem:
 
 
 def _excerpt(raw: Any) -> str:
-    text = repr(raw) if not isinstance(raw, str) else raw
-    return text[:MAX_EXCERPT]
+    if isinstance(raw, str):
+        return raw[:MAX_EXCERPT]
+    return json.dumps(raw, ensure_ascii=False, default=str, indent=1)[:MAX_EXCERPT]
 
 
 def _user_and_trigger(triggered_by: TriggeredBy) -> tuple[AbstractBaseUser | None, str]:
@@ -555,8 +557,12 @@ def feed_lock(feed: Feed) -> Iterator[bool]:
         yield acquired
     finally:
         if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            except DatabaseError:
+                # The connection broke; the lock went with it.
+                logger.warning("could not release the import lock of feed %s", feed.pk)
 
 
 def import_feed(

@@ -347,3 +347,40 @@ def test_items_with_problems_and_deleted_articles_still_list(chief):
     assert [r.pk for r in problems.context["cl"].result_list] == [flagged.pk]
     assert everything.status_code == 200 and "deleted (gone)" in everything.content.decode()
     assert chief.get(f"{ITEMS}{gone.pk}/change/").status_code == 200
+
+
+def test_switching_a_dead_feed_back_on_starts_it_afresh(importer_user):
+    feed = Feed.objects.create(
+        source=LicensedSourceFactory(),
+        url="https://courier.example/feed.xml",
+        is_active=False,
+        consecutive_failures=10,
+        dead_reason="Switched off after 10 failed fetches in a row.",
+    )
+    data = {
+        "source": feed.source.pk,
+        "url": feed.url,
+        "title": "",
+        "format": "auto",
+        "is_active": "on",
+        "default_status": "draft",
+        "poll_interval": "60",
+        "next_fetch_at_0": "",
+        "next_fetch_at_1": "",
+        "dead_reason": feed.dead_reason,
+        **management_form("mapping_rules"),
+    }
+
+    response = importer_user.post(f"{FEEDS}{feed.pk}/change/", data)
+
+    assert response.status_code == 302
+    feed.refresh_from_db()
+    assert (feed.is_active, feed.consecutive_failures, feed.dead_reason) == (True, 0, "")
+    assert feed.health == "new"
+
+
+def test_the_run_list_links_to_the_url_import_for_importers_only(importer_user, client):
+    assert IMPORT_URL in importer_user.get(RUNS).content.decode()
+    client.logout()
+    log_in(client, "desk", groups=(EDITORS,))
+    assert IMPORT_URL not in client.get(RUNS).content.decode()
