@@ -1,12 +1,15 @@
 """Running in production: settings that refuse to start unsafely, the deploy checklist,
 static files, the health endpoint, JSON logs and the gunicorn configuration."""
 
+import importlib.util
 import io
 import json
 import logging
 import os
+import re
 import runpy
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -582,3 +585,204 @@ def test_gunicorn_serves_the_app_with_production_settings_and_logs_json(tmp_path
     access = [entry for entry in entries if entry["logger"] == "gunicorn.access"]
     assert access and access[-1]["path"] == "/healthz" and access[-1]["status"] == 200
     assert any(entry["logger"] == "gunicorn.error" for entry in entries)
+
+
+# Tasks through Redis
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not redis_is_running(), reason="needs Redis on 127.0.0.1:6379")
+def test_with_the_rq_backend_a_task_travels_through_redis_to_an_rq_worker(tmp_path):
+    env = production_env(
+        TASKS_BACKEND="django_tasks_rq.RQBackend",
+        REDIS_URL="redis://127.0.0.1:6379/13",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert manage("check", "--fail-level", "WARNING").returncode == 0
+    assert manage("migrate", "--noinput", "-v0").returncode == 0
+    enqueue = run_python(
+        "import django; django.setup()\n"
+        "from syndication.tasks import import_feed_task\n"
+        "print(import_feed_task.enqueue(424242).id)",
+        env,
+    )
+    assert enqueue.returncode == 0, enqueue.stderr
+    task_id = enqueue.stdout.strip().splitlines()[-1]
+
+    worker = manage("rqworker", "--burst", "default")
+    result = run_python(
+        "import django; django.setup()\n"
+        "from django_tasks import default_task_backend\n"
+        f"result = default_task_backend.get_result({task_id!r})\n"
+        "print(result.status, result.return_value)",
+        env,
+    )
+
+    assert worker.returncode == 0, worker.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "SUCCESSFUL {'feed': 424242, 'status': 'inactive'}"
+    )
+
+
+# The files in deploy/
+
+DEPLOY = REPO / "deploy"
+UNITS = sorted((DEPLOY / "systemd").iterdir())
+
+
+def render(template: Path, **values) -> str:
+    text = template.read_text()
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", value)
+    assert "@" not in re.sub(r"\S+@\S+\.\w+", "", text), f"unfilled placeholder in {template}"
+    return text
+
+
+def needs(program: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        pytest.skip(f"{program} is not installed (apt-get install {program})")
+    return path
+
+
+def test_the_install_script_is_valid_bash():
+    result = subprocess.run(["bash", "-n", str(DEPLOY / "install.sh")], capture_output=True)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_install_script_passes_shellcheck():
+    shellcheck = needs("shellcheck")
+    result = subprocess.run(
+        [shellcheck, str(DEPLOY / "install.sh")], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_install_script_installs_every_unit_it_starts():
+    script = (DEPLOY / "install.sh").read_text()
+
+    listed = re.search(r"^UNITS=\((.*)\)$", script, re.MULTILINE).group(1).split()
+    assert sorted(listed) == sorted(
+        unit.name for unit in UNITS if unit.name != "syndicms-rqworker.service"
+    )
+
+
+def test_the_systemd_units_pass_systemd_analyze(tmp_path):
+    systemd_analyze = needs("systemd-analyze")
+    rendered = []
+    for unit in UNITS:
+        target = tmp_path / unit.name
+        target.write_text(
+            render(
+                unit,
+                APP_DIR=str(REPO),
+                VENV=str(Path(sys.executable).parent.parent),
+                USER="root",
+                ENV_FILE="/dev/null",
+                MEDIA_ROOT=str(tmp_path),
+            )
+        )
+        rendered.append(str(target))
+
+    result = subprocess.run(
+        [systemd_analyze, "verify", "--man=no", *rendered], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[unit.name for unit in UNITS])
+def test_the_systemd_units_run_commands_that_exist(unit):
+    from django.core.management import get_commands
+
+    commands = re.findall(r"manage\.py (\w+)", unit.read_text())
+    for command in commands:
+        # rqworker belongs to django_rq, installed only with the RQ backend.
+        assert command in get_commands() or importlib.util.find_spec(
+            f"django_rq.management.commands.{command}"
+        ), f"{unit.name} runs manage.py {command}, which does not exist"
+    if unit.suffix == ".service":
+        assert "ExecStart=" in unit.read_text()
+
+
+def test_the_caddyfile_is_valid(tmp_path):
+    caddy = needs("caddy")
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text(
+        render(DEPLOY / "Caddyfile", DOMAIN="news.example.org", MEDIA_ROOT=str(tmp_path))
+    )
+
+    result = subprocess.run(
+        [caddy, "validate", "--adapter", "caddyfile", "--config", str(caddyfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_nginx_example_is_valid(tmp_path):
+    nginx = needs("nginx")
+    openssl = needs("openssl")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=news.example.org", "-keyout", str(tmp_path / "key.pem")]
+        + ["-out", str(tmp_path / "cert.pem")],
+        check=True,
+        capture_output=True,
+    )
+    site = (DEPLOY / "nginx.conf").read_text()
+    site = site.replace(
+        "/etc/letsencrypt/live/news.example.org/fullchain.pem", str(tmp_path / "cert.pem")
+    )
+    site = site.replace(
+        "/etc/letsencrypt/live/news.example.org/privkey.pem", str(tmp_path / "key.pem")
+    )
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        "http {\ninclude /etc/nginx/mime.types;\naccess_log off;\n"
+        f"include {tmp_path}/site.conf;\n}}\n"
+    )
+
+    result = subprocess.run(
+        [nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_variable_the_production_stack_reads_is_documented():
+    sources = [
+        REPO / "config" / "settings" / "base.py",
+        REPO / "config" / "settings" / "prod.py",
+        GUNICORN_CONF,
+    ]
+    read = set()
+    for source in sources:
+        read |= set(
+            re.findall(
+                r'(?:os\.environ\.get|os\.environ\[|env_bool|env_list|_int)\(?"([A-Z][A-Z0-9_]+)"',
+                source.read_text(),
+            )
+        )
+    read -= {name for name in read if name.startswith(("SYNDICATION_", "IMAGE_"))}
+    guide = (REPO / "docs" / "deploy.md").read_text()
+
+    undocumented = sorted(name for name in read if f"`{name}`" not in guide)
+
+    assert undocumented == []

@@ -162,8 +162,10 @@ TASKS = {
 # Redis neither needs it nor shows its dashboard.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 15 * 60}}
+# Workers must run jobs through django-tasks' job class, so `rqworker default` needs no flag.
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
 if TASKS["default"]["BACKEND"].startswith("django_tasks_rq."):
-    INSTALLED_APPS.append("django_rq")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 TAGGIT_CASE_INSENSITIVE = True
 
