@@ -97,7 +97,11 @@ ProgressCallback = Callable[[str], None]
 
 
 class Outcome:
-    """What happened to one item; also the name of the run counter it adds to."""
+    """What happened to one item; also the name of the run counter it adds to.
+
+    "updated" is a known item that gained something without its article being rewritten
+    (today: old WordPress paths that had no redirect yet); upstream edits are "flagged".
+    """
 
     CREATED = "created"
     UPDATED = "updated"
@@ -117,6 +121,24 @@ def item_key(item: ParsedItem) -> str:
         # The parser made the guid unique with a fragment, which URL normalisation would drop.
         return f"guid:{item.guid}"[:255]
     return dedupe_key(item)
+
+
+def storable(value: Any) -> Any:
+    """`value` (an item, or any part of one) without what no database column accepts.
+
+    PostgreSQL refuses NUL characters in text and JSON, and UTF-8 has no lone surrogates;
+    both are dropped everywhere in the item before it is hashed, compared or stored (D9).
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [storable(part) for part in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(part) for key, part in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: storable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def is_skip(error: ItemError) -> bool:
@@ -277,9 +299,9 @@ class ItemImporter:
             run=self.run,
             kind=kind,
             position=max(position, 0),
-            guid=(guid or "")[:1000],
-            message=message[:2000],
-            raw_excerpt=_excerpt(raw),
+            guid=storable(guid or "")[:1000],
+            message=storable(message)[:2000],
+            raw_excerpt=storable(_excerpt(raw)),
         )
 
     def _skip(self, position: int, item: ParsedItem, reason: str) -> str:
@@ -290,6 +312,7 @@ class ItemImporter:
 
     def import_item(self, position: int, item: ParsedItem) -> str:
         """Import one item and return its outcome (see `Outcome`)."""
+        item = storable(item)
         if not (item.title.strip() or item.link.strip()):
             return self._skip(position, item, NO_TITLE_NOR_LINK)
         wordpress_status = str(item.extra.get("status") or "").lower()

@@ -641,3 +641,25 @@ def test_an_article_an_editor_deleted_is_not_imported_again(server, feed):
 
     assert (run.created, run.unchanged) == (0, 1) and Article.objects.count() == 0
     assert ImportedItem.objects.get().article is None
+
+
+def test_nul_characters_and_lone_surrogates_never_reach_the_database():
+    source = LicensedSourceFactory()
+    run = start_run(RunKind.FEED, source, fetched_from="memory")
+    hostile = ParsedItem(
+        guid="nul\x00guid",
+        title="Title with a NUL\x00 and a lone \ud800 surrogate",
+        link="https://m.example/nul",
+        summary="Summary\x00",
+        content_html="<p>Body\x00 text</p>",
+        categories=["Cat\x00egory"],
+        raw={"title": "raw\x00"},
+    )
+
+    import_document(source, ParsedFeed(format="rss", items=[hostile]), run=run)
+
+    article = Article.objects.get()
+    assert run.created == 1
+    assert "\x00" not in article.title + article.original_title + article.body + article.dek
+    assert article.imported_item.guid == "nulguid"
+    assert article.imported_item.raw_payload["raw"] == {"title": "raw"}
