@@ -103,8 +103,8 @@ def parse_query(text: str | None) -> ParsedQuery:
     for match in _TOKEN.finditer(normalise_query(text)):
         negated, phrase, word = match.groups()
         if word is not None:
-            if word.upper() == "OR" and groups and not join_next:
-                join_next = True
+            if word.upper() == "OR":
+                join_next = bool(groups)
                 continue
             negated = "-" if word.startswith("-") and len(word) > 1 else ""
             term = _EDGE_PUNCTUATION.sub("", word[1:] if negated else word)

@@ -6,6 +6,7 @@ from django.views.static import serve as serve_file
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("articles.urls")),
+    path("", include("articles.discovery_urls")),
 ]
 
 if settings.SERVE_MEDIA:

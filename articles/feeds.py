@@ -1,0 +1,292 @@
+"""Feeds out: RSS 2.0, Atom and JSON Feed 1.1 of the latest articles, and RSS/Atom per subject.
+
+Every item carries the full sanitized body followed by the same attribution block the article
+page prints (source linked to the original, copyright line, required wording, licence). RSS
+items also name the original in `<source url="...">`; Atom entries link to it with
+`rel="via"`. The number of queries does not depend on the number of items.
+
+Addresses:
+    /feeds/rss/  /feeds/atom/  /feeds/json/               the latest articles
+    /feeds/<kind>/<slug>/rss/  /feeds/<kind>/<slug>/atom/  one subject's articles, where
+    kind is regions, themes, reports, authors, sources or tags
+"""
+
+import copy
+import json
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
+from taggit.models import Tag
+
+from .models import Article, Author, InDepthReport, Region, Source, Theme
+
+FEED_SIZE = 30
+JSON_FEED_CONTENT_TYPE = "application/feed+json"
+
+
+def feed_articles():
+    """Live articles, newest first, with everything an item prints loaded up front."""
+    return (
+        Article.objects.published()
+        .for_listing()
+        .defer(None)
+        .defer("search_names", "search_vector")
+        .select_related("source__rights")
+        .prefetch_related("tags")
+    )
+
+
+def lead_image_url(article: Article, request) -> str:
+    """The absolute address of the article's largest lead image, or ''."""
+    if not article.lead_image:
+        return ""
+    renditions = article.lead_image_renditions or []
+    url = (
+        article.lead_image.storage.url(renditions[-1]["name"])
+        if renditions
+        else article.lead_image.url
+    )
+    return request.build_absolute_uri(url)
+
+
+def original_url(article: Article, request) -> str:
+    """Where the article first appeared, or failing that its source's home page."""
+    return (
+        article.original_url
+        or article.source.homepage
+        or request.build_absolute_uri(article.source.get_absolute_url())
+    )
+
+
+def byline(article: Article) -> str:
+    names = [author.name for author in article.ordered_authors]
+    if len(names) > 1:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if names else ""
+
+
+def item_content_html(article: Article, request) -> str:
+    """The body as published, with the lead image first and the attribution block last."""
+    return render_to_string(
+        "feeds/item_content.html",
+        {"article": article, "image_url": lead_image_url(article, request)},
+        request=request,
+    )
+
+
+class SourcedRssFeed(Rss201rev2Feed):
+    """RSS 2.0 whose items name the original in `<source url="...">`."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("source", item["source_name"], {"url": item["source_url"]})
+
+
+class SourcedAtomFeed(Atom1Feed):
+    """Atom whose entries carry the full content and link to the original with rel="via"."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("link", "", {"rel": "via", "href": item["source_url"]})
+        handler.addQuickElement("content", item["content_html"], {"type": "html"})
+
+
+class ArticleFeed(Feed):
+    """What every RSS feed of articles shares; Atom variants swap the feed type."""
+
+    feed_type = SourcedRssFeed
+    request = None
+
+    def __call__(self, request, *args, **kwargs):
+        # One instance serves every request: give each request its own copy to read from.
+        feed = copy.copy(self)
+        feed.request = request
+        return Feed.__call__(feed, request, *args, **kwargs)
+
+    def feed_copyright(self):
+        return (
+            "Each article remains the copyright of the holder named in it; "
+            f"selection and presentation © {settings.SITE_NAME}."
+        )
+
+    def author_name(self):
+        return settings.SITE_NAME
+
+    def articles(self, obj):
+        return feed_articles()
+
+    def items(self, obj):
+        return list(self.articles(obj)[:FEED_SIZE])
+
+    def item_title(self, item):
+        return f"{item.kicker}: {item.title}" if item.kicker else item.title
+
+    def item_description(self, item):
+        return item_content_html(item, self.request)
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+    def item_author_name(self, item):
+        return byline(item) or None
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+    def item_categories(self, item):
+        return [
+            *(region.name for region in item.regions.all()),
+            *(theme.name for theme in item.themes.all()),
+            *(tag.name for tag in item.tags.all()),
+        ]
+
+    def item_extra_kwargs(self, item):
+        return {"source_name": item.source.name, "source_url": original_url(item, self.request)}
+
+
+class AtomVariant:
+    """Atom instead of RSS: the summary is the dek, the full content goes in <content>."""
+
+    feed_type = SourcedAtomFeed
+
+    def subtitle(self, obj):
+        return self.description(obj)
+
+    def item_description(self, item):
+        return escape(item.dek) if item.dek else None
+
+    def item_extra_kwargs(self, item):
+        return {
+            **super().item_extra_kwargs(item),
+            "content_html": item_content_html(item, self.request),
+        }
+
+
+class LatestArticlesFeed(ArticleFeed):
+    def title(self, obj=None):
+        return f"{settings.SITE_NAME}: latest articles"
+
+    def link(self, obj=None):
+        return reverse("articles:home")
+
+    def description(self, obj=None):
+        return (
+            f"The latest articles republished on {settings.SITE_NAME}, "
+            "credited to their original sources."
+        )
+
+
+class LatestArticlesAtomFeed(AtomVariant, LatestArticlesFeed):
+    pass
+
+
+def _in_region(articles, region):
+    return articles.filter(
+        pk__in=Article.objects.filter(regions__in=region.descendant_ids()).values("pk")
+    )
+
+
+# kind in the address -> (model, how to narrow the articles to one of them, page URL name)
+SUBJECTS = {
+    "regions": (Region, _in_region, "articles:region"),
+    "themes": (Theme, lambda articles, theme: articles.filter(themes=theme), "articles:theme"),
+    "reports": (
+        InDepthReport,
+        lambda articles, report: articles.filter(reports=report),
+        "articles:report",
+    ),
+    "authors": (
+        Author,
+        lambda articles, author: articles.filter(bylines__author=author),
+        "articles:author",
+    ),
+    "sources": (Source, lambda articles, source: articles.filter(source=source), "articles:source"),
+    "tags": (Tag, lambda articles, tag: articles.filter(tags=tag), "articles:tag"),
+}
+
+
+class SubjectArticlesFeed(ArticleFeed):
+    """The latest articles filed under one region (with its sub-regions), theme, report..."""
+
+    def get_object(self, request, kind, slug):
+        if kind not in SUBJECTS:
+            raise Http404("No such kind of feed.")
+        model, narrow, url_name = SUBJECTS[kind]
+        return kind, get_object_or_404(model, slug=slug), narrow, url_name
+
+    def articles(self, obj):
+        _kind, subject, narrow, _url_name = obj
+        return narrow(feed_articles(), subject)
+
+    def title(self, obj):
+        return f"{obj[1]}: {settings.SITE_NAME}"
+
+    def link(self, obj):
+        _kind, subject, _narrow, url_name = obj
+        return reverse(url_name, kwargs={"slug": subject.slug})
+
+    def description(self, obj):
+        return f"The latest articles about {obj[1]} on {settings.SITE_NAME}."
+
+
+class SubjectArticlesAtomFeed(AtomVariant, SubjectArticlesFeed):
+    pass
+
+
+def json_feed(request):
+    """The latest articles as JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
+    articles = list(feed_articles()[:FEED_SIZE])
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": f"{settings.SITE_NAME}: latest articles",
+        "home_page_url": request.build_absolute_uri(reverse("articles:home")),
+        "feed_url": request.build_absolute_uri(request.path),
+        "description": f"The latest articles republished on {settings.SITE_NAME}.",
+        "language": settings.LANGUAGE_CODE,
+        "authors": [{"name": settings.SITE_NAME}],
+        "items": [json_feed_item(article, request) for article in articles],
+    }
+    return HttpResponse(
+        json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False),
+        content_type=f"{JSON_FEED_CONTENT_TYPE}; charset=utf-8",
+    )
+
+
+def json_feed_item(article: Article, request) -> dict:
+    url = request.build_absolute_uri(article.get_absolute_url())
+    item = {
+        "id": url,
+        "url": url,
+        "external_url": original_url(article, request),
+        "title": article.title,
+        "content_html": item_content_html(article, request),
+        "date_published": article.published_at.isoformat(),
+        "date_modified": article.updated_at.isoformat(),
+        "authors": [
+            {"name": author.name, "url": request.build_absolute_uri(author.get_absolute_url())}
+            for author in article.ordered_authors
+        ]
+        or [{"name": article.source.name}],
+        "tags": [
+            *(region.name for region in article.regions.all()),
+            *(theme.name for theme in article.themes.all()),
+            *(tag.name for tag in article.tags.all()),
+        ],
+        "language": article.language,
+    }
+    if article.dek:
+        item["summary"] = article.dek
+    image = lead_image_url(article, request)
+    if image:
+        item["image"] = image
+    return item

@@ -1,0 +1,131 @@
+"""The search page: a query in web-search syntax, optional filters, ranked and highlighted results.
+
+GET parameters: `q` (the words), `region`, `theme`, `report`, `source`, `author` (slugs),
+`from` and `to` (dates, inclusive, in the site's time zone), `page`. Filters alone (no `q`)
+list the matching articles newest first. How matching and ranking work: articles/search.py.
+"""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from .cache import content_generation
+from .models import Article, Author, InDepthReport, Region, Source, Theme
+from .search import highlight, normalise_query, search_articles
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """(slug, name) options of every filter menu, cached until any content changes."""
+    key = f"articles:search-filters:{content_generation()}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = {
+            "region": list(Region.objects.values_list("slug", "name")),
+            "theme": list(Theme.objects.values_list("slug", "name")),
+            "report": list(InDepthReport.objects.values_list("slug", "title")),
+            "source": list(Source.objects.values_list("slug", "name")),
+        }
+        cache.set(key, choices, 60 * 60)
+    return choices
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search for", required=False, max_length=500)
+    region = forms.ChoiceField(required=False)
+    theme = forms.ChoiceField(required=False)
+    report = forms.ChoiceField(label="In-depth report", required=False)
+    source = forms.ChoiceField(required=False)
+    author = forms.SlugField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, options in filter_choices().items():
+            self.fields[name].choices = [("", "Any"), *options]
+        # "from" and "to" read best in an address but are not Python names.
+        self.fields["from"] = forms.DateField(
+            label="Published from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        )
+        self.fields["to"] = forms.DateField(
+            label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            self.add_error("to", "The end date is before the start date.")
+        return cleaned
+
+    def valid_values(self) -> dict:
+        """What the reader asked for, leaving out any field that did not validate."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+
+
+def filtered_articles(articles: QuerySet, values: dict) -> QuerySet:
+    """Narrow `articles` by the filters in a search form's cleaned values."""
+    if values.get("region"):
+        region = Region.objects.filter(slug=values["region"]).first()
+        if region is not None:
+            in_region = Article.objects.filter(regions__in=region.descendant_ids()).values("pk")
+            articles = articles.filter(pk__in=in_region)
+    if values.get("theme"):
+        articles = articles.filter(themes__slug=values["theme"])
+    if values.get("report"):
+        articles = articles.filter(reports__slug=values["report"])
+    if values.get("source"):
+        articles = articles.filter(source__slug=values["source"])
+    if values.get("author"):
+        articles = articles.filter(bylines__author__slug=values["author"])
+    zone = timezone.get_current_timezone()
+    if values.get("from"):
+        start = datetime.datetime.combine(values["from"], datetime.time.min, zone)
+        articles = articles.filter(published_at__gte=start)
+    if values.get("to"):
+        next_day = values["to"] + datetime.timedelta(days=1)
+        articles = articles.filter(
+            published_at__lt=datetime.datetime.combine(next_day, datetime.time.min, zone)
+        )
+    return articles
+
+
+FILTER_NAMES = ("region", "theme", "report", "source", "author", "from", "to")
+
+
+class SearchView(TemplateView):
+    template_name = "search/search.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = SearchForm(self.request.GET or None)
+        values = form.valid_values() if form.is_bound else {}
+        text = normalise_query(values.get("q"))
+        filtering = any(values.get(name) for name in FILTER_NAMES)
+        articles = filtered_articles(Article.objects.published().for_listing(), values)
+        if text:
+            articles = search_articles(articles, text)
+        elif not filtering:
+            articles = articles.none()
+        results = Paginator(articles, settings.ARTICLES_PER_PAGE)
+        page = results.get_page(self.request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        if text:
+            highlight(page.object_list, text)
+        context.update(
+            form=form,
+            query=text,
+            searched=bool(text or filtering),
+            page_obj=page,
+            articles=page.object_list,
+            author=self._author(values.get("author")),
+        )
+        return context
+
+    def _author(self, slug):
+        return Author.objects.filter(slug=slug).first() if slug else None

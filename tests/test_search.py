@@ -1,0 +1,400 @@
+"""Search: the query language, the stored search document, matching, ranking, filters, snippets.
+
+Behaviour common to both databases is asserted once; where they differ, the test says which
+database it describes (`postgres_only`, or a check of `connection.vendor`).
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles.models import Article, ArticleStatus, Byline
+from articles.search import (
+    ParsedQuery,
+    excerpt_around,
+    mark_terms,
+    parse_query,
+    refresh_search_documents,
+)
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    PublishedArticleFactory,
+    RegionFactory,
+    ReportFactory,
+    SourceFactory,
+    ThemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def days_ago(days: float) -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(days=days)
+
+
+def search(client, **params):
+    response = client.get("/search/", params)
+    assert response.status_code == 200
+    return response
+
+
+def found_titles(response) -> list[str]:
+    return [article.title for article in response.context["articles"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The query language
+
+
+class TestParseQuery:
+    def test_words_must_all_match(self):
+        assert parse_query("water rights") == ParsedQuery(groups=[["water"], ["rights"]])
+
+    def test_quotes_keep_a_phrase_together(self):
+        parsed = parse_query('"water  rights" dam')
+        assert parsed.groups == [["water rights"], ["dam"]]
+
+    def test_an_unclosed_quote_runs_to_the_end(self):
+        assert parse_query('dam "water rights').groups == [["dam"], ["water rights"]]
+
+    def test_or_joins_alternatives(self):
+        assert parse_query("floods OR drought farms").groups == [["floods", "drought"], ["farms"]]
+
+    def test_or_is_read_in_any_case_and_ignored_where_it_joins_nothing(self):
+        assert parse_query("OR floods or drought").groups == [["floods", "drought"]]
+
+    def test_minus_excludes_a_word_or_a_phrase(self):
+        parsed = parse_query('elections -football -"world cup"')
+        assert parsed.groups == [["elections"]]
+        assert parsed.excluded == ["football", "world cup"]
+
+    def test_punctuation_around_words_is_dropped_but_hyphenated_words_stay(self):
+        assert parse_query("(covid-19), floods!").groups == [["covid-19"], ["floods"]]
+
+    def test_nothing_to_look_for(self):
+        assert not parse_query("  ")
+        assert not parse_query("-only -exclusions")
+        assert not parse_query('""')
+
+
+class TestHighlighting:
+    def test_marks_every_occurrence_case_insensitively(self):
+        assert mark_terms("River and river", ["river"]) == (
+            "<mark>River</mark> and <mark>river</mark>"
+        )
+
+    def test_escapes_everything_it_does_not_mark(self):
+        marked = mark_terms('<img src=x onerror="alert(1)"> river', ["river"])
+        assert marked == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; <mark>river</mark>"
+
+    def test_a_term_that_looks_like_markup_is_escaped_inside_the_mark(self):
+        assert mark_terms("a <b> c", ["<b>"]) == "a <mark>&lt;b&gt;</mark> c"
+
+    def test_excerpt_is_cut_around_the_first_match(self):
+        text = " ".join(f"word{n}" for n in range(200)) + " needle " + "tail " * 50
+        excerpt = excerpt_around(text, ["needle"], length=120)
+        assert "needle" in excerpt
+        assert excerpt.startswith("… ") and excerpt.endswith(" …")
+        assert len(excerpt) <= 124
+
+
+# ---------------------------------------------------------------------------------------------
+# The stored search document
+
+
+class TestSearchNames:
+    def test_a_new_article_is_filed_under_its_source(self):
+        article = PublishedArticleFactory(source__name="Harbour Gazette")
+        article.refresh_from_db()
+        assert article.search_names == "Harbour Gazette"
+
+    def test_bylines_regions_themes_reports_and_tags_are_added_as_they_change(self):
+        article = PublishedArticleFactory(source__name="Harbour Gazette")
+        Byline.objects.create(article=article, author=AuthorFactory(name="Ines Okafor"))
+        article.regions.add(RegionFactory(name="Lowlands"))
+        article.themes.add(ThemeFactory(name="Fisheries"))
+        ReportFactory(title="Empty Nets").articles.add(article)  # from the other side
+        article.tags.add("quotas")
+        article.refresh_from_db()
+        assert article.search_names == (
+            "Harbour Gazette · Ines Okafor · Lowlands · Fisheries · Empty Nets · quotas"
+        )
+
+    def test_removing_and_clearing_relations_removes_the_names(self):
+        article = PublishedArticleFactory(source__name="Gazette")
+        region = RegionFactory(name="Lowlands")
+        article.regions.add(region)
+        article.tags.add("quotas")
+        article.regions.remove(region)
+        article.tags.clear()
+        article.refresh_from_db()
+        assert article.search_names == "Gazette"
+
+    def test_clearing_from_the_subjects_side_updates_every_article(self):
+        theme = ThemeFactory(name="Fisheries")
+        first, second = PublishedArticleFactory.create_batch(2)
+        theme.articles.add(first, second)
+        theme.articles.clear()
+        assert not Article.objects.filter(search_names__contains="Fisheries").exists()
+
+    def test_renaming_or_deleting_a_subject_updates_its_articles(self):
+        article = PublishedArticleFactory()
+        region = RegionFactory(name="Lowlands")
+        article.regions.add(region)
+        region.name = "Low Countries"
+        region.save()
+        article.refresh_from_db()
+        assert "Low Countries" in article.search_names
+        assert "Lowlands" not in article.search_names
+        region.delete()
+        article.refresh_from_db()
+        assert "Low Countries" not in article.search_names
+
+    def test_renaming_the_source_updates_its_articles(self):
+        article = PublishedArticleFactory(source__name="Old Name")
+        source = article.source
+        source.name = "New Name"
+        source.save()
+        article.refresh_from_db()
+        assert article.search_names == "New Name"
+
+    def test_bulk_refresh_for_rows_written_without_save(self):
+        article = PublishedArticleFactory(source__name="Gazette")
+        Article.objects.filter(pk=article.pk).update(search_names="")
+        assert refresh_search_documents([article.pk]) == 1
+        article.refresh_from_db()
+        assert article.search_names == "Gazette"
+
+    def test_postgresql_indexes_the_vector_with_gin_and_keeps_it_current(self, postgres_only):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = "
+                "'articles_article_search_vector_gin'"
+            )
+            (definition,) = cursor.fetchone()
+        assert "USING gin (search_vector)" in definition
+        article = PublishedArticleFactory(title="Glaciers retreat")
+        article.regions.add(RegionFactory(name="Patagonia"))
+        vector = Article.objects.values_list("search_vector", flat=True).get(pk=article.pk)
+        assert "'glacier':1A" in vector
+        assert "'patagonia'" in vector
+        Article.objects.filter(pk=article.pk).update(title="Deserts spread")
+        vector = Article.objects.values_list("search_vector", flat=True).get(pk=article.pk)
+        assert "'desert':1A" in vector and "glacier" not in vector
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching and ranking
+
+
+class TestMatching:
+    def test_every_word_must_be_present(self, client):
+        PublishedArticleFactory(title="Drought hits farms", body="<p>Harvests fail.</p>")
+        PublishedArticleFactory(title="Drought in the city", body="<p>Taps run dry.</p>")
+        assert found_titles(search(client, q="drought farms")) == ["Drought hits farms"]
+
+    def test_a_quoted_phrase_must_appear_as_written(self, client):
+        PublishedArticleFactory(title="Water rights upheld", body="<p>A court ruling.</p>")
+        PublishedArticleFactory(title="Rights of way", body="<p>The water was high.</p>")
+        assert found_titles(search(client, q='"water rights"')) == ["Water rights upheld"]
+
+    def test_or_offers_alternatives(self, client):
+        PublishedArticleFactory(title="Floods in the north")
+        PublishedArticleFactory(title="Drought in the south")
+        PublishedArticleFactory(title="Budget debate")
+        assert set(found_titles(search(client, q="floods OR drought"))) == {
+            "Floods in the north",
+            "Drought in the south",
+        }
+
+    def test_minus_leaves_a_word_out(self, client):
+        PublishedArticleFactory(title="Election results", body="<p>Turnout was high.</p>")
+        PublishedArticleFactory(title="Election of the football captain")
+        assert found_titles(search(client, q="election -football")) == ["Election results"]
+
+    def test_names_of_authors_and_taxonomy_are_searchable(self, client):
+        article = PublishedArticleFactory(title="An interview")
+        Byline.objects.create(article=article, author=AuthorFactory(name="Wanjiru Kamau"))
+        PublishedArticleFactory(title="Another interview")
+        assert found_titles(search(client, q="Kamau")) == ["An interview"]
+
+    def test_a_title_hit_ranks_above_a_summary_hit_above_a_body_hit(self, client):
+        PublishedArticleFactory(title="Farm report", body="<p>Mangroves hold the coast.</p>")
+        PublishedArticleFactory(title="Coastal news", dek="Why mangroves matter")
+        PublishedArticleFactory(
+            title="Mangroves return", published_at=days_ago(400), body="<p>Slowly.</p>"
+        )
+        assert found_titles(search(client, q="mangroves")) == [
+            "Mangroves return",
+            "Coastal news",
+            "Farm report",
+        ]
+
+    def test_among_equal_matches_the_newer_article_comes_first(self, client):
+        PublishedArticleFactory(title="Solar subsidies cut", published_at=days_ago(90))
+        PublishedArticleFactory(title="Solar subsidies cut again", published_at=days_ago(2))
+        assert found_titles(search(client, q="solar subsidies")) == [
+            "Solar subsidies cut again",
+            "Solar subsidies cut",
+        ]
+
+    def test_postgresql_matches_word_forms(self, client, postgres_only):
+        PublishedArticleFactory(title="The river burst its banks")
+        assert found_titles(search(client, q="rivers bursting")) == ["The river burst its banks"]
+
+    def test_sqlite_matches_substrings_without_word_forms(self, client):
+        if connection.vendor == "postgresql":
+            pytest.skip("describes the SQLite fallback")
+        PublishedArticleFactory(title="The river burst its banks")
+        assert found_titles(search(client, q="rive")) == ["The river burst its banks"]
+        assert found_titles(search(client, q="rivers")) == []
+
+    def test_only_live_articles_are_found(self, client):
+        PublishedArticleFactory(title="Tidal energy live")
+        ArticleFactory(title="Tidal energy draft")
+        ArticleFactory(title="Tidal energy in review", status=ArticleStatus.REVIEW)
+        PublishedArticleFactory(
+            title="Tidal energy scheduled", published_at=timezone.now() + datetime.timedelta(days=1)
+        )
+        PublishedArticleFactory(title="Tidal energy withdrawn").withdraw("Retracted")
+        assert found_titles(search(client, q="tidal energy")) == ["Tidal energy live"]
+
+    def test_an_empty_query_lists_nothing_and_explains_the_syntax(self, client):
+        PublishedArticleFactory(title="Anything")
+        response = search(client, q="   ")
+        assert not response.context["searched"]
+        assert found_titles(response) == []
+        assert "OR" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+
+
+class TestFilters:
+    def test_region_includes_its_sub_regions(self, client):
+        continent = RegionFactory(name="Africa")
+        country = RegionFactory(name="Kenya", parent=continent)
+        PublishedArticleFactory(title="Maize prices in Kenya").regions.add(country)
+        PublishedArticleFactory(title="Maize prices in Peru")
+        response = search(client, q="maize", region=continent.slug)
+        assert found_titles(response) == ["Maize prices in Kenya"]
+
+    def test_theme_report_source_and_author(self, client):
+        theme, report, author = ThemeFactory(), ReportFactory(), AuthorFactory()
+        source = SourceFactory()
+        themed = PublishedArticleFactory(title="Cocoa one")
+        themed.themes.add(theme)
+        reported = PublishedArticleFactory(title="Cocoa two")
+        reported.reports.add(report)
+        PublishedArticleFactory(title="Cocoa three", source=source)
+        bylined = PublishedArticleFactory(title="Cocoa four")
+        Byline.objects.create(article=bylined, author=author)
+        assert found_titles(search(client, q="cocoa", theme=theme.slug)) == ["Cocoa one"]
+        assert found_titles(search(client, q="cocoa", report=report.slug)) == ["Cocoa two"]
+        assert found_titles(search(client, q="cocoa", source=source.slug)) == ["Cocoa three"]
+        response = search(client, q="cocoa", author=author.slug)
+        assert found_titles(response) == ["Cocoa four"]
+        assert f"by {author.name}" in response.content.decode()
+
+    def test_date_range_is_inclusive_of_both_days(self, client):
+        today = timezone.localdate()
+        PublishedArticleFactory(title="Rates today", published_at=days_ago(0.00001))
+        PublishedArticleFactory(title="Rates ten days ago", published_at=days_ago(10))
+        PublishedArticleFactory(title="Rates a month ago", published_at=days_ago(30))
+        start, end = today - datetime.timedelta(days=11), today - datetime.timedelta(days=9)
+        response = search(client, q="rates", **{"from": start, "to": end})
+        assert found_titles(response) == ["Rates ten days ago"]
+        response = search(client, q="rates", **{"from": today})
+        assert found_titles(response) == ["Rates today"]
+
+    def test_filters_alone_list_articles_newest_first(self, client):
+        theme = ThemeFactory()
+        for days in (5, 1, 3):
+            PublishedArticleFactory(title=f"{days} days", published_at=days_ago(days)).themes.add(
+                theme
+            )
+        PublishedArticleFactory(title="Unthemed")
+        response = search(client, theme=theme.slug)
+        assert found_titles(response) == ["1 days", "3 days", "5 days"]
+
+    def test_an_invalid_filter_is_reported_and_ignored(self, client):
+        PublishedArticleFactory(title="Wheat harvest")
+        response = search(client, q="wheat", region="nowhere", **{"from": "yesterday"})
+        assert found_titles(response) == ["Wheat harvest"]
+        assert response.context["form"].errors.keys() == {"region", "from"}
+
+    def test_an_end_before_the_start_is_an_error(self, client):
+        response = search(client, q="x", **{"from": "2024-05-02", "to": "2024-05-01"})
+        assert "to" in response.context["form"].errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Results page
+
+
+class TestResultsPage:
+    def test_matches_are_marked_in_title_and_snippet(self, client):
+        PublishedArticleFactory(
+            title="Coral reefs bleach",
+            body="<p>Scientists counted <em>reefs</em> along the whole coast this year.</p>",
+        )
+        html = search(client, q="reefs").content.decode()
+        assert "<mark>reefs</mark>" in html
+        snippet = html.split('class="search-result__snippet">')[1].split("</p>")[0]
+        assert "<mark>reefs</mark>" in snippet
+        assert "<em>" not in snippet
+
+    def test_hostile_text_is_escaped_in_titles_and_snippets(self, client):
+        PublishedArticleFactory(
+            title='Bridge <img src=x onerror="alert(1)"> repaired',
+            body="<p>Bridge notes: &lt;script&gt;alert(2)&lt;/script&gt; were found.</p>",
+        )
+        html = search(client, q="bridge").content.decode()
+        assert "<img src=x" not in html
+        assert "<script>alert(2)" not in html
+        assert "&lt;script&gt;alert(2)" in html
+        assert "<mark>Bridge</mark>" in html
+
+    def test_pages_keep_the_query_and_filters(self, client, settings):
+        settings.ARTICLES_PER_PAGE = 2
+        theme = ThemeFactory()
+        for number in range(5):
+            PublishedArticleFactory(title=f"Ferry timetable {number}").themes.add(theme)
+        response = search(client, q="ferry", theme=theme.slug, page=2)
+        assert response.context["page_obj"].number == 2
+        assert len(found_titles(response)) == 2
+        html = response.content.decode()
+        assert "q=ferry" in html and f"theme={theme.slug}" in html and "page=3" in html
+
+    def test_results_pages_ask_not_to_be_indexed(self, client):
+        assert (
+            '<meta name="robots" content="noindex, follow">'
+            in search(client, q="x").content.decode()
+        )
+
+    def test_query_count_does_not_grow_with_the_results(self, client, settings):
+        settings.PAGE_CACHE_SECONDS = 0  # count the search's own queries, not a cache hit
+
+        def queries_for_search():
+            search(client, q="lagoon")  # warm the navigation and filter caches
+            with CaptureQueriesContext(connection) as queries:
+                search(client, q="lagoon")
+            return len(queries)
+
+        def add_results(count):
+            for _ in range(count):
+                article = PublishedArticleFactory(title="Lagoon study")
+                Byline.objects.create(article=article, author=AuthorFactory())
+                article.regions.add(RegionFactory())
+                article.themes.add(ThemeFactory())
+
+        add_results(2)
+        few = queries_for_search()
+        add_results(12)
+        assert queries_for_search() == few
+        assert 0 < few <= 7
