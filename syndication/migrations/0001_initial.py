@@ -377,7 +377,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "position",
-                    models.PositiveIntegerField(help_text="Where the entry is in the document, counting from 0."),
+                    models.PositiveIntegerField(
+                        help_text="Where the entry is in the document, counting from 0."
+                    ),
                 ),
                 ("guid", models.CharField(blank=True, max_length=1000, verbose_name="GUID")),
                 ("message", models.TextField()),
