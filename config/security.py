@@ -1,5 +1,6 @@
 """Small pieces that make the security settings work behind a proxy and in the admin."""
 
+from django import forms
 from django.conf import settings
 from js_asset import Media
 
@@ -51,7 +52,7 @@ class AdminMediaCSPMiddleware:
         context = response.context_data
         nonce = getattr(request, "csp_nonce", None)
         media = context.get("media") if isinstance(context, dict) else None
-        if media is None or nonce is None:
+        if not isinstance(media, forms.Media) or nonce is None:
             return response
         context["media"] = Media.from_media(media, nonce=nonce)
         if any("django_prose_editor/" in str(script) for script in media._js):

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import django_prose_editor
 import pytest
+from csp.middleware import CSPMiddleware
+from django import forms
 from django.template import engines
 from django.template.response import TemplateResponse
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
+from django_prose_editor.widgets import ProseEditorWidget
 from lxml import html
 
 from config.security import PROSE_EDITOR_STYLE_HASH, AdminMediaCSPMiddleware, client_ip
@@ -126,21 +129,45 @@ def test_the_article_editor_runs_its_import_map_by_nonce_and_its_stylesheet_by_h
         assert script.get("nonce") == nonce or script.get("type") in NON_EXECUTABLE_SCRIPT_TYPES
 
 
-def test_template_responses_without_media_draw_no_nonce():
-    template = engines["django"].from_string("<p>{{ media }}</p>")
-
-    def view(request):
-        return TemplateResponse(request, template, {"media": ""})
-
-    from csp.middleware import CSPMiddleware
-
-    handler = CSPMiddleware(AdminMediaCSPMiddleware(view))
-    request = RequestFactory().get("/")
-    response = handler(request)
+def through_the_policy(media):
+    """A template response printing `media`, passed through the admin media and CSP middleware
+    the way Django's handler does: template-response hook, rendering, then the response."""
+    request = RequestFactory().get("/admin/somewhere/")
+    policy_middleware = CSPMiddleware(lambda request: None)
+    policy_middleware.process_request(request)
+    template = engines["django"].from_string("<head>{{ media }}</head>")
+    response = TemplateResponse(request, template, {"media": media})
+    response = AdminMediaCSPMiddleware(lambda request: response).process_template_response(
+        request, response
+    )
     response.render()
-    response = handler.process_response(request, response)
+    return policy_middleware.process_response(request, response)
 
-    assert "nonce" not in response["Content-Security-Policy"]
+
+def test_the_editor_media_get_the_nonce_of_the_header_and_the_stylesheet_hash():
+    response = through_the_policy(ProseEditorWidget().media)
+
+    directives = policy(response)
+    nonces = [value for value in directives["script-src"] if value.startswith("'nonce-")]
+    assert len(nonces) == 1
+    nonce = nonces[0].removeprefix("'nonce-").removesuffix("'")
+    import_map = html.fromstring(response.content).xpath("//script[@type='importmap']")
+    assert [script.get("nonce") for script in import_map] == [nonce]
+    assert directives["style-src"] == ["'self'", PROSE_EDITOR_STYLE_HASH]
+
+
+def test_other_media_get_the_nonce_but_not_the_editor_stylesheet():
+    response = through_the_policy(forms.Media(js=["admin/js/calendar.js"]))
+
+    directives = policy(response)
+    assert any(value.startswith("'nonce-") for value in directives["script-src"])
+    assert directives["style-src"] == ["'self'"]
+
+
+@pytest.mark.parametrize("media", [forms.Media(), "", None], ids=["empty", "text", "none"])
+def test_pages_without_media_to_render_draw_no_nonce(media):
+    response = through_the_policy(media)
+
     assert policy(response) == EXPECTED_POLICY
 
 
