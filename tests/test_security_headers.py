@@ -20,6 +20,7 @@ from django.urls import reverse
 from django_prose_editor.widgets import ProseEditorWidget
 from lxml import html
 
+from articles.http_cache import CACHE_STATUS_HEADER
 from config.security import PROSE_EDITOR_STYLE_HASH, AdminMediaCSPMiddleware, client_ip
 from config.settings import base as base_settings
 
@@ -94,6 +95,7 @@ def test_pages_from_the_page_cache_still_carry_the_policy(client):
     first = client.get(url)
     second = client.get(url)
 
+    assert second[CACHE_STATUS_HEADER] == "hit"
     assert first.content == second.content
     assert policy(second) == EXPECTED_POLICY
 
