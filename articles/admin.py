@@ -246,6 +246,10 @@ class ArticleBlockOverrideInline(admin.StackedInline):
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
     form = ArticleAdminForm
+
+    class Media:
+        css = {"all": ["admin_extra/editorial.css"]}
+
     inlines = [BylineInline, ArticleBlockOverrideInline]
     list_display = [
         "title",
@@ -357,7 +361,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         if not url:
             return ""
         return format_html(
-            '<img src="{}" alt="" width="64" height="40" style="object-fit: cover" loading="lazy">',
+            '<img src="{}" alt="" width="64" height="40" class="article-thumbnail" loading="lazy">',
             url,
         )
 
@@ -367,7 +371,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         if not url:
             return "No image yet."
         return format_html(
-            '<img src="{}" alt="{}" style="max-width: 320px; height: auto">',
+            '<img src="{}" alt="{}" class="article-lead-preview">',
             url,
             article.lead_image_alt,
         )
