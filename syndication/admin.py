@@ -64,18 +64,13 @@ class MappingRuleInline(admin.TabularInline):
     autocomplete_fields = ["region", "theme", "report"]
 
 
-HEALTH_COLOURS = {
-    FeedHealth.OK: "#2e7d32",
-    FeedHealth.NEW: "#555",
-    FeedHealth.FAILING: "#b26a00",
-    FeedHealth.DEAD: "#b00020",
-    FeedHealth.PAUSED: "#555",
-}
-
-
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
     inlines = [MappingRuleInline]
+
+    class Media:
+        css = {"all": ["admin_extra/syndication.css"]}
+
     list_display = [
         "__str__",
         "source",
@@ -147,8 +142,8 @@ class FeedAdmin(admin.ModelAdmin):
     def health_badge(self, feed: Feed):
         health = FeedHealth(feed.health)
         return format_html(
-            '<strong style="color:{}" title="{}">{}</strong>',
-            HEALTH_COLOURS[health],
+            '<strong class="feed-health feed-health-{}" title="{}">{}</strong>',
+            health.value,
             feed.last_error or feed.dead_reason,
             health.label,
         )
