@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo serve test lint format migrate bench prod-check clean
+.PHONY: install demo demo-content serve test lint format migrate bench prod-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -21,9 +21,16 @@ migrate: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 
-demo: migrate
-	$(PY) manage.py load_demo
+demo: demo-content
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Demo content, then two sample imports that land in the review queue (both are idempotent).
+demo-content: migrate
+	$(PY) manage.py load_demo
+	$(PY) manage.py import_feed demo/feeds/tidewater-notes.xml --source tidewater-notes \
+		--rights permission --evidence "Demo: written permission on file" --status review
+	$(PY) manage.py import_wxr demo/wxr/lantern-quarterly.xml --source lantern-quarterly \
+		--no-images --status draft
 
 serve: migrate
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
