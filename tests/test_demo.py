@@ -1,10 +1,13 @@
 """`make demo` content: enough to browse every page, and safe to load twice."""
 
+from io import StringIO
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from articles.models import Article, Author, Redirect, SiteBlock, Source
+from articles.models import Article, ArticleStatus, Author, Redirect, SiteBlock, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +50,43 @@ def test_loading_twice_duplicates_nothing(demo):
     assert (Article.objects.count(), Author.objects.count(), Source.objects.count()) == counts
     assert dict(Article.objects.values_list("slug", "published_at")) == published
     assert not Redirect.objects.exists()
+
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"
+
+
+def test_the_sample_imports_land_in_the_review_queue_once(demo):
+    def import_samples():
+        call_command(
+            "import_feed",
+            str(DEMO_DIR / "feeds" / "tidewater-notes.xml"),
+            source="tidewater-notes",
+            rights="permission",
+            evidence="Demo permission",
+            status="review",
+            stdout=StringIO(),
+        )
+        call_command(
+            "import_wxr",
+            str(DEMO_DIR / "wxr" / "lantern-quarterly.xml"),
+            source="lantern-quarterly",
+            no_images=True,
+            status="draft",
+            stdout=StringIO(),
+        )
+
+    import_samples()
+    feed_articles = Article.objects.filter(source__slug="tidewater-notes")
+    assert feed_articles.count() == 3
+    assert set(feed_articles.values_list("status", flat=True)) == {ArticleStatus.REVIEW}
+    assert all(
+        "<script" not in body and "onclick" not in body
+        for body in feed_articles.values_list("body", flat=True)
+    )
+    wordpress = Article.objects.filter(source__slug="lantern-quarterly")
+    assert wordpress.count() == 3
+    assert Redirect.objects.filter(old_path="/?p=101").exists()
+
+    before = Article.objects.count()
+    import_samples()
+    assert Article.objects.count() == before
