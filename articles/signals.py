@@ -2,6 +2,7 @@
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from taggit.models import Tag, TaggedItem
 
 from . import models
 from .cache import bump_content_generation
@@ -18,6 +19,8 @@ _CONTENT_MODELS = (
     models.Byline,
     models.ArticleBlockOverride,
     models.Redirect,
+    Tag,
+    TaggedItem,
 )
 
 
@@ -34,5 +37,6 @@ def relations_changed(sender, **kwargs):
         models.Article.regions.through,
         models.Article.themes.through,
         models.Article.reports.through,
+        TaggedItem,
     ):
         bump_content_generation()

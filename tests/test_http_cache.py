@@ -16,6 +16,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 
 from articles import http_cache
+from articles.cache import content_generation
 from articles.models import Article, SiteBlock, SiteBlockKey
 
 from .factories import PublishedArticleFactory, RegionFactory, make_user
@@ -427,3 +428,12 @@ def test_the_page_cache_works_on_redis(
         article.save()
 
     assert b"Cranes on Redis" in client.get(article_url(article)).content
+
+
+@pytest.mark.django_db
+def test_retagging_an_article_moves_the_content_generation(django_capture_on_commit_callbacks):
+    article = PublishedArticleFactory()
+    before = content_generation()
+    with django_capture_on_commit_callbacks(execute=True):
+        article.tags.add("newly-added")
+    assert content_generation() > before

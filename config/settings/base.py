@@ -29,7 +29,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 def cache_from_url(url: str) -> dict:
     """Turn CACHE_URL into a CACHES entry: locmem:// (default), redis://, rediss://, dummy://."""
     if not url or url.startswith("locmem://"):
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "syndicms"}
+        # Per process: fine for one server; several web processes should share Redis.
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "syndicms",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
     if url.startswith(("redis://", "rediss://", "unix://")):
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
