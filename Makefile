@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo demo-content serve test lint format migrate bench prod-check clean
+.PHONY: install demo demo-content serve test lint format migrate bench prod-check clean browser-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -58,3 +58,10 @@ prod-check: install
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache
+
+# What the browser tests need beyond the virtualenv (.ci/run does the same): Debian's Chromium
+# (as root) and axe-core at the version pinned in package.json, into node_modules/.
+browser-deps:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	npm install --no-save --no-package-lock --no-audit --no-fund --silent \
+		"axe-core@$$(node -p 'require("./package.json").devDependencies["axe-core"]')"
