@@ -25,6 +25,12 @@ the score of an equally relevant very old one (a month old: 1.5 times). Because 
 match weighs five times a body match (weights A=1.0, C=0.2), a title hit stays above a body
 hit whatever their ages.
 
+What is ranked: at most MAX_RANKED (1,000) matches, the newest ones. Every match of a query
+has to be read from its row to be scored, so scoring all 60,000 articles that mention a
+common word would take seconds; the newest thousand take a few milliseconds (the
+publication-date index hands them over in order), and a rare word's matches come straight
+from the GIN index. Results are then loaded a page at a time (`SearchResults`).
+
 `search_names` is kept by Python: on every article save (pre_save), and when bylines,
 regions, themes, reports or tags of an article change, or when one of those things is
 renamed or deleted (signals below). A bulk insert that bypasses `save()` should call
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
@@ -53,6 +60,10 @@ from .sanitize import plain_text
 SEARCH_CONFIG = "english"
 FRESHNESS_DAYS = 30
 MAX_QUERY_LENGTH = 200
+# Ranking is done over at most this many matches: on PostgreSQL the newest ones (finding
+# the newest matches walks the publication-date index; finding the best ones would mean
+# scoring every match of a common word). A reader never pages this deep.
+MAX_RANKED = 1000
 SNIPPET_CHARACTERS = 240
 NAME_SEPARATOR = " · "
 
@@ -190,7 +201,8 @@ class PostgresSearch:
     def query(self, text: str) -> SearchQuery:
         return SearchQuery(normalise_query(text), search_type="websearch", config=SEARCH_CONFIG)
 
-    def matching(self, articles: models.QuerySet, text: str) -> models.QuerySet:
+    def ranked(self, articles: models.QuerySet, text: str) -> list[tuple]:
+        """(pk, score, published_at) of the newest MAX_RANKED matches, scored in one pass."""
         query = self.query(text)
         age_in_days = Func(
             F("published_at"),
@@ -198,10 +210,11 @@ class PostgresSearch:
             output_field=FloatField(),
         )
         freshness = Value(1.0) / (Value(1.0) + age_in_days / Value(float(FRESHNESS_DAYS)))
-        return (
+        return list(
             articles.filter(search_vector=query)
             .annotate(search_score=SearchRank(F("search_vector"), query) * (Value(1.0) + freshness))
-            .order_by("-search_score", "-published_at", "-pk")
+            .order_by("-published_at", "-pk")
+            .values_list("pk", "search_score", "published_at")[:MAX_RANKED]
         )
 
     def highlight(self, articles: list[Article], text: str) -> None:
@@ -242,10 +255,9 @@ class SimpleSearch:
             condition |= Q(**{f"{name}__icontains": term})
         return condition
 
-    def matching(self, articles: models.QuerySet, text: str) -> models.QuerySet:
+    def ranked(self, articles: models.QuerySet, text: str) -> list[tuple]:
+        """(pk, score, published_at) of the MAX_RANKED best matches."""
         parsed = parse_query(text)
-        if not parsed:
-            return articles.none()
         score = Value(0)
         for group in parsed.groups:
             in_group = Q()
@@ -263,8 +275,10 @@ class SimpleSearch:
             )
         for term in parsed.excluded:
             articles = articles.exclude(self._anywhere(term))
-        return articles.annotate(search_score=score).order_by(
-            "-search_score", "-published_at", "-pk"
+        return list(
+            articles.annotate(search_score=score)
+            .order_by("-search_score", "-published_at", "-pk")
+            .values_list("pk", "search_score", "published_at")[:MAX_RANKED]
         )
 
     def highlight(self, articles: list[Article], text: str) -> None:
@@ -285,11 +299,39 @@ def search_backend() -> PostgresSearch | SimpleSearch:
     return PostgresSearch() if connection.vendor == "postgresql" else SimpleSearch()
 
 
-def search_articles(articles: models.QuerySet, text: str) -> models.QuerySet:
+class SearchResults(Sequence):
+    """Ranked matches of a search, loaded a page at a time with the listing plan.
+
+    Hand it to a Paginator: its length is the number of ranked matches (at most
+    MAX_RANKED, see `capped`) and a slice is one query for that page's rows (plus the
+    listing plan's prefetches), in rank order.
+    """
+
+    def __init__(self, ranked: list[tuple], articles: models.QuerySet):
+        ranked.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
+        self.ids = [row[0] for row in ranked]
+        self.articles = articles
+        self.limit = MAX_RANKED
+
+    @property
+    def capped(self) -> bool:
+        return len(self.ids) >= self.limit
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1 or None][0]
+        ids = self.ids[index]
+        by_pk = {article.pk: article for article in self.articles.filter(pk__in=ids)} if ids else {}
+        return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def search_articles(articles: models.QuerySet, text: str) -> SearchResults:
     """`articles` that match `text`, best first (an empty query matches nothing)."""
-    if not parse_query(text):
-        return articles.none()
-    return search_backend().matching(articles, text)
+    ranked = search_backend().ranked(articles, text) if parse_query(text) else []
+    return SearchResults(ranked, articles)
 
 
 def highlight(articles: list[Article], text: str) -> None:

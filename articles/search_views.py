@@ -121,6 +121,8 @@ class SearchView(TemplateView):
             form=form,
             query=text,
             searched=bool(text or filtering),
+            capped=getattr(articles, "capped", False),
+            max_ranked=getattr(articles, "limit", None),
             page_obj=page,
             articles=page.object_list,
             author=self._author(values.get("author")),

@@ -371,6 +371,20 @@ class TestResultsPage:
         html = response.content.decode()
         assert "q=ferry" in html and f"theme={theme.slug}" in html and "page=3" in html
 
+    def test_ranking_stops_at_a_bound_and_the_page_says_so(self, client, monkeypatch):
+        monkeypatch.setattr("articles.search.MAX_RANKED", 3)
+        for days in range(5):
+            PublishedArticleFactory(title=f"Tariff news {days}", published_at=days_ago(days + 1))
+        response = search(client, q="tariff")
+        assert response.context["page_obj"].paginator.count == 3
+        assert "Over 3 articles match" in response.content.decode()
+        if connection.vendor == "postgresql":  # the newest matches are the ones ranked
+            assert set(found_titles(response)) == {
+                "Tariff news 0",
+                "Tariff news 1",
+                "Tariff news 2",
+            }
+
     def test_results_pages_ask_not_to_be_indexed(self, client):
         assert (
             '<meta name="robots" content="noindex, follow">'
