@@ -11,10 +11,10 @@ one of a draft or scheduled article stays 404.
 The middleware acts only where the site has nothing better to say:
 * on a 404, looking up the full path (with its query string), then the bare path, with and
   without a trailing slash;
-* on any GET/HEAD that carries a query string, but only while some `Redirect` row has a
-  query string in its old path (such rows exist after a WordPress migration: `/?p=123`
-  names the home page, which answers 200). That costs one indexed lookup per such request;
-  whether any such row exists is cached per content generation.
+* on the home page with a query string the home page does not use itself: WordPress
+  addresses such as `/?p=123` or `/?page_id=4` name it, and it answers them with 200. Only
+  while some `Redirect` row has a query string in its old path (whether one does is cached
+  per content generation) does such a request cost one indexed lookup.
 """
 
 from django.core.cache import cache
@@ -25,6 +25,7 @@ from .cache import content_generation
 from .models import ArticleStatus, Redirect
 
 MAX_HOPS = 5
+HOME_PAGE_PARAMETERS = {"page"}
 
 
 def candidate_paths(request) -> list[str]:
@@ -100,7 +101,11 @@ class RedirectFallbackMiddleware:
             return response
         if response.status_code == 404:
             redirect = final_redirect(candidate_paths(request))
-        elif request.META.get("QUERY_STRING") and query_redirects_exist():
+        elif (
+            request.path == "/"
+            and set(request.GET) - HOME_PAGE_PARAMETERS
+            and query_redirects_exist()
+        ):
             redirect = final_redirect([request.get_full_path()])
         else:
             return response

@@ -1,6 +1,8 @@
 """Old addresses: changed slugs and migrated WordPress permalinks answer 301, never a chain."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.models import Redirect
 from tests.factories import ArticleFactory, PublishedArticleFactory
@@ -57,6 +59,16 @@ class TestMigratedAddresses:
         Redirect.objects.create(old_path="/?p=123", article=article)
         assert_moved(client, "/?p=123", article.get_absolute_url())
         assert client.get("/?p=124").status_code == 200  # the home page, untouched
+
+    def test_the_home_pages_own_parameters_cost_no_lookup(self, client, settings):
+        settings.PAGE_CACHE_SECONDS = 0
+        Redirect.objects.create(old_path="/?p=123", article=PublishedArticleFactory())
+        client.get("/")  # warm the navigation cache
+        with CaptureQueriesContext(connection) as plain:
+            client.get("/")
+        with CaptureQueriesContext(connection) as paged:
+            client.get("/?page=1")
+        assert len(paged) == len(plain)
 
     def test_a_wordpress_date_permalink_moves_with_or_without_its_slash(self, client):
         article = PublishedArticleFactory()
