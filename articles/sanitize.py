@@ -9,6 +9,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from django.conf import settings
 
 # Feeds legitimately carry bodies of a few hundred kilobytes; anything past this is
 # truncated before the parser sees it, which bounds the sanitizer's time.
@@ -41,6 +42,10 @@ _FLAT_ELEMENTS = {
 }  # fmt: skip
 URL_ATTRIBUTES = {"href", "src", "cite"}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# A picture this site stored itself (`articles.images.store_clean_image` names files by content),
+# linked by its path under MEDIA_URL. Only that exact shape is kept relative, so an upstream's own
+# relative "/media/..." image still resolves against the upstream's address.
+_STORED_IMAGE_NAME = re.compile(r"[a-z]+/[0-9a-f]{2}/[0-9a-f]{32}(?:_[A-Za-z0-9]{7})?\.(?:jpg|png)")
 # Bidirectional overrides and other invisible controls that can disguise text.
 _CONTROL_CHARACTERS = dict.fromkeys(
     [0, *range(1, 9), 11, 12, *range(14, 32), 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
@@ -81,11 +86,23 @@ def _text_paragraphs(html: str) -> str:
     return "<p>" + html_lib.escape(_text_only(html)) + "</p>"
 
 
+def is_stored_image_path(url: str) -> bool:
+    """True for the site-relative address of an image this site stored itself."""
+    media_url = settings.MEDIA_URL
+    if not media_url.startswith("/") or media_url.startswith("//"):
+        return False
+    return url.startswith(media_url) and bool(
+        _STORED_IMAGE_NAME.fullmatch(url.removeprefix(media_url))
+    )
+
+
 def _url_filter(base_url: str | None):
     def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         if attribute not in URL_ATTRIBUTES:
             return value
         value = value.strip()
+        if tag == "img" and attribute == "src" and is_stored_image_path(value):
+            return value
         scheme = urlsplit(value).scheme.lower()
         if scheme:
             return value if scheme in ALLOWED_URL_SCHEMES else None

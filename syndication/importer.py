@@ -47,6 +47,7 @@ from django.utils.text import slugify
 
 from articles.models import Article, ArticleStatus, Byline, Redirect, Source
 from articles.sanitize import clean_html, is_http_url, plain_text
+from syndication.body_images import localise_body_images
 from syndication.fetching import FetchError, FetchResult, fetch
 from syndication.images import ImageDownloadFailed, download_lead_image
 from syndication.items import ItemError, ParsedAuthor, ParsedFeed, ParsedItem, ParsedMedia
@@ -336,6 +337,7 @@ class ItemImporter:
         # The picture is fetched before the transaction opens, so no row waits on the network;
         # its file is named after its content, so a lost race leaves nothing to clean up.
         image_name, image_warning = self._lead_image(item)
+        body, body_warnings = self._body(item)
         try:
             with transaction.atomic():
                 record = ImportedItem.objects.create(
@@ -350,9 +352,9 @@ class ItemImporter:
                     fetched_from=self.fetched_from[:1000],
                     raw_payload=item_payload(item),
                     date_problem=item.date_problem[:300],
-                    warnings=[image_warning] if image_warning else [],
+                    warnings=[*([image_warning] if image_warning else []), *body_warnings],
                 )
-                record.article = self._create_article(item, image_name)
+                record.article = self._create_article(item, image_name, body)
                 record.save(update_fields=["article"])
                 self._leave_redirects(record.article, item)
         except IntegrityError:
@@ -415,11 +417,16 @@ class ItemImporter:
             return ArticleStatus.DRAFT
         return self.status
 
-    def _create_article(self, item: ParsedItem, image_name: str) -> Article:
+    def _body(self, item: ParsedItem) -> tuple[str, list[str]]:
+        """The sanitized body, its pictures stored here or turned into links, and warnings."""
         link = item.link if is_http_url(item.link) else ""
         body = clean_html(item.content_html, base_url=item.base_url or link or None)
         if not body and item.summary:
             body = clean_html(f"<p>{html.escape(item.summary)}</p>")
+        return localise_body_images(body, download=self.options.download_images)
+
+    def _create_article(self, item: ParsedItem, image_name: str, body: str) -> Article:
+        link = item.link if is_http_url(item.link) else ""
         title = plain_text(item.title) or f"Untitled item from {self.source.name}"
         article = Article(
             source=self.source,
@@ -829,12 +836,22 @@ def upstream_diff(record: ImportedItem) -> list[tuple[str, str]]:
     return lines
 
 
-def accept_upstream_changes(record: ImportedItem) -> bool:
+def accept_upstream_changes(record: ImportedItem, *, download_images: bool = True) -> bool:
     """Apply the waiting upstream version to the article (title, summary, body, dates).
 
-    Status, taxonomy, byline and the lead image stay as the editors left them. Returns False
-    when there was nothing to accept.
+    Status, taxonomy, byline and the lead image stay as the editors left them. The new body's
+    pictures are fetched before any row is locked, as on import (`download_images=False` links
+    them instead). Returns False when there was nothing to accept.
     """
+    prepared_hash, prepared_body = "", ("", [])
+    pending = (
+        ImportedItem.objects.filter(pk=record.pk, upstream_changed=True)
+        .select_related("article")
+        .first()
+    )
+    if pending is not None and pending.article is not None:
+        prepared_hash = pending.upstream_hash
+        prepared_body = _upstream_body(pending, pending.article, download=download_images)
     with transaction.atomic():
         record = ImportedItem.objects.select_for_update().get(pk=record.pk)
         if not record.upstream_changed or record.article_id is None:
@@ -845,7 +862,10 @@ def accept_upstream_changes(record: ImportedItem) -> bool:
         article.title = (plain_text(new.title) or article.title)[:300]
         article.original_title = new.title[:300] or article.original_title
         article.dek = new.summary
-        article.body = clean_html(new.content_html, base_url=new.base_url or link or None)
+        if record.upstream_hash == prepared_hash:
+            article.body, body_warnings = prepared_body
+        else:  # a newer version arrived meanwhile: no download while rows are locked
+            article.body, body_warnings = _upstream_body(record, article, download=False)
         article.original_url = link[:1000]
         if new.published is not None:
             article.original_published_at = new.published
@@ -856,8 +876,19 @@ def accept_upstream_changes(record: ImportedItem) -> bool:
         record.upstream_payload = {}
         record.upstream_hash = ""
         record.date_problem = new.date_problem[:300]
+        record.warnings = list(dict.fromkeys([*record.warnings, *body_warnings]))
         record.save()
     return True
+
+
+def _upstream_body(
+    record: ImportedItem, article: Article, *, download: bool
+) -> tuple[str, list[str]]:
+    """The sanitized body of `record`'s waiting version, pictures localised, and warnings."""
+    new = item_from_payload(record.upstream_payload)
+    link = new.link if is_http_url(new.link) else article.original_url
+    body = clean_html(new.content_html, base_url=new.base_url or link or None)
+    return localise_body_images(body, download=download)
 
 
 def dismiss_upstream_changes(record: ImportedItem) -> None:
