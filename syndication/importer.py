@@ -144,7 +144,7 @@ def storable(value: Any) -> Any:
 
 def is_skip(error: ItemError) -> bool:
     """Parser errors that are not failures: an empty entry, or a repeat of an earlier one."""
-    return error.message == NO_TITLE_NOR_LINK or "kept the first" in error.message
+    return error.skipped
 
 
 # ---------------------------------------------------------------------------------------------

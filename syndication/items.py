@@ -58,6 +58,7 @@ class ItemError:
     message: str
     guid: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    skipped: bool = False  # nothing was wrong: an empty entry, or a repeat of an earlier one
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from articles.sanitize import is_http_url, plain_text, strip_control_characters
-from syndication.items import ItemError, ParsedItem, ParsedMedia
+from syndication.items import ItemError, ParsedFeed, ParsedItem, ParsedMedia
 
 # Column limits of the store, applied here so an oversized field never fails a whole item (E7).
 MAX_TITLE = 300
@@ -166,7 +166,33 @@ def check_title_or_link(item: ParsedItem, position: int) -> ParsedItem | ItemErr
     """An item needs a title or a link to be findable by an editor (E6)."""
     if item.title or item.link:
         return item
-    return ItemError(position=position, message=NO_TITLE_NOR_LINK, guid=item.guid, raw=item.raw)
+    return ItemError(
+        position=position, message=NO_TITLE_NOR_LINK, guid=item.guid, raw=item.raw, skipped=True
+    )
+
+
+REPEATED_ID = "the same id appears earlier in the document; kept the first"
+
+
+def collect(
+    feed: ParsedFeed, position: int, outcome: ParsedItem | ItemError, seen: "GuidFilter"
+) -> None:
+    """File one mapped entry under the feed's items or errors; later repeats of an id skip."""
+    if isinstance(outcome, ItemError):
+        feed.errors.append(outcome)
+    elif seen.is_repeat(outcome.guid):
+        feed.errors.append(
+            ItemError(position=position, guid=outcome.guid, message=REPEATED_ID, skipped=True)
+        )
+    else:
+        feed.items.append(outcome)
+
+
+def note_truncation(feed: ParsedFeed, total: int, noun: str) -> None:
+    if total > MAX_ITEMS:
+        feed.errors.append(
+            ItemError(position=MAX_ITEMS, message=f"only the first {MAX_ITEMS} {noun} were read")
+        )
 
 
 class GuidFilter:

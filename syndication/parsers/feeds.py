@@ -27,9 +27,11 @@ from .common import (
     clean_terms,
     clean_text,
     clip,
+    collect,
     jsonable,
     make_media,
     media_kind,
+    note_truncation,
     safe_link,
     text_as_html,
     text_of_markup,
@@ -117,22 +119,8 @@ def parse_xml_feed(
                 )
             )
             continue
-        if isinstance(outcome, ItemError):
-            feed.errors.append(outcome)
-        elif seen.is_repeat(outcome.guid):
-            feed.errors.append(
-                ItemError(
-                    position=position,
-                    guid=outcome.guid,
-                    message="the same id appears earlier in the document; kept the first",
-                )
-            )
-        else:
-            feed.items.append(outcome)
-    if len(entries) > MAX_ITEMS:
-        feed.errors.append(
-            ItemError(position=MAX_ITEMS, message=f"only the first {MAX_ITEMS} entries were read")
-        )
+        collect(feed, position, outcome, seen)
+    note_truncation(feed, len(entries), "entries")
     return feed
 
 

@@ -18,9 +18,11 @@ from .common import (
     clean_language,
     clean_terms,
     clip,
+    collect,
     jsonable,
     make_media,
     media_kind,
+    note_truncation,
     safe_link,
     text_as_html,
     text_of_markup,
@@ -73,22 +75,8 @@ def parse_json_feed(content: bytes) -> ParsedFeed:
             raw = jsonable(entry) if isinstance(entry, dict) else {}
             feed.errors.append(ItemError(position=position, message=str(error), guid=guid, raw=raw))
             continue
-        if isinstance(outcome, ItemError):
-            feed.errors.append(outcome)
-        elif seen.is_repeat(outcome.guid):
-            feed.errors.append(
-                ItemError(
-                    position=position,
-                    guid=outcome.guid,
-                    message="the same id appears earlier in the document; kept the first",
-                )
-            )
-        else:
-            feed.items.append(outcome)
-    if len(items) > MAX_ITEMS:
-        feed.errors.append(
-            ItemError(position=MAX_ITEMS, message=f"only the first {MAX_ITEMS} items were read")
-        )
+        collect(feed, position, outcome, seen)
+    note_truncation(feed, len(items), "items")
     return feed
 
 

@@ -376,6 +376,7 @@ class _Reader:
                     position=position,
                     guid=clean_guid(post.guid),
                     message=f"post {post.id} appears twice in the file; kept the first",
+                    skipped=True,
                 )
             outcome = check_title_or_link(self._map_post(post), position)
         except Exception as error:  # one bad post never stops the import
