@@ -116,14 +116,6 @@ class AbortRun(Exception):
     """The database went away mid-run: stop, and mark the run failed."""
 
 
-def item_key(item: ParsedItem) -> str:
-    """The item's dedupe key; a WordPress copy that shared its original's guid keeps its own."""
-    if item.extra.get("shared_guid"):
-        # The parser made the guid unique with a fragment, which URL normalisation would drop.
-        return f"guid:{item.guid}"[:255]
-    return dedupe_key(item)
-
-
 def storable(value: Any) -> Any:
     """`value` (an item, or any part of one) without what no database column accepts.
 
@@ -321,7 +313,7 @@ class ItemImporter:
             return self._skip(
                 position, item, f"WordPress status “{wordpress_status}”: not imported"
             )
-        key = item_key(item)
+        key = dedupe_key(item)
         if key in self.seen_keys:
             return self._skip(position, item, "repeats an earlier item of the same document")
         self.seen_keys.add(key)

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from syndication.items import ItemError, ParsedItem
-from syndication.parsers import ParseError, iter_wxr, read_wxr_site
+from syndication.parsers import ParseError, dedupe_key, iter_wxr, read_wxr_site
 from syndication.parsers import wxr as wxr_module
 from syndication.parsers.wxr import autop
 
@@ -384,3 +384,13 @@ class TestXmlAttacks:
 )
 def test_autop_makes_paragraphs_of_classic_content(content, expected):
     assert autop(content) == expected
+
+
+def test_a_guid_made_unique_by_the_parser_keeps_its_own_dedupe_key():
+    original = ParsedItem(guid="https://blog.example/?p=1", title="Original")
+    copy = ParsedItem(
+        guid="https://blog.example/?p=1#wp-post-2",
+        title="Copy",
+        extra={"shared_guid": "https://blog.example/?p=1"},
+    )
+    assert dedupe_key(original) != dedupe_key(copy)

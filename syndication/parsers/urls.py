@@ -67,13 +67,18 @@ def _bounded(kind: str, value: str) -> str:
 def dedupe_key(item: ParsedItem) -> str:
     """The stable identity of an item within its source, at most 255 characters.
 
-    1. The guid, stripped: "guid:<guid>"; a guid that is an http(s) URL is treated as a link.
+    1. The guid, stripped: "guid:<guid>"; a guid that is an http(s) URL is treated as a link,
+       unless the parser marked it as made unique (`extra["shared_guid"]`).
     2. Else the link: "url:<normalised link without its scheme>", so http/https, utm_*
        parameters, fragments and a trailing slash never make a second article.
     3. Else "sha256:<hash of the title and the content>".
     A key longer than 255 characters is replaced by "<kind>-sha256:<hash of the value>".
     """
     guid = strip_control_characters(item.guid or "").strip()
+    if guid and item.extra.get("shared_guid"):
+        # A WordPress copy that reused its original's guid: the parser told them apart with a
+        # fragment, which URL normalisation would drop.
+        return _bounded("guid", guid)
     if guid and is_http_url(guid):
         return _bounded("url", _url_key(guid))
     if guid:
