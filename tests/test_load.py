@@ -1,0 +1,185 @@
+"""A bounded load test: gunicorn, as deployed, serving the demo site to 64 concurrent
+connections for 30 seconds from a second process. Every answer must be a 200.
+
+It needs its own database, migrated and filled by `manage.py` in subprocesses (pytest's test
+database is not visible to other processes on SQLite, and is emptied between tests), so it runs
+on the PostgreSQL pass of CI, where it creates and drops `<database>_load`. Knobs:
+LOAD_SECONDS (default 30) and LOAD_CONNECTIONS (default 64).
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+REPO = Path(__file__).resolve().parents[1]
+SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
+CONNECTIONS = int(os.environ.get("LOAD_CONNECTIONS", "64"))
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def admin_connection():
+    options = connection.settings_dict
+    return psycopg.connect(
+        dbname="postgres",
+        user=options["USER"],
+        password=options["PASSWORD"] or None,
+        host=options["HOST"] or None,
+        port=options["PORT"] or None,
+        autocommit=True,
+    )
+
+
+@pytest.fixture
+def load_database():
+    """A database of this test's own, migrated and loaded with the demo content."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the load test runs once, on the PostgreSQL pass of CI (DATABASE_URL=postgres)")
+    options = connection.settings_dict
+    name = f"{options['NAME'].removeprefix('test_')}_load"
+    with admin_connection() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    password = f":{options['PASSWORD']}" if options["PASSWORD"] else ""
+    url = (
+        f"postgres://{options['USER']}{password}@{options['HOST'] or '127.0.0.1'}:"
+        f"{options['PORT'] or 5432}/{name}"
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    try:
+        for command in (["migrate", "--noinput"], ["load_demo"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=REPO,
+                env=environment,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        yield environment
+    finally:
+        with admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_until_healthy(port: int, server: subprocess.Popen, log: Path, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"gunicorn exited:\n{log.read_text()[-3000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"gunicorn never became healthy:\n{log.read_text()[-3000:]}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM to the gunicorn master we started (it stops its workers), SIGKILL if it hangs."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)  # its own session: only gunicorn and its workers
+        server.wait(timeout=10)
+
+
+def test_gunicorn_serves_64_concurrent_connections_for_30_seconds_without_an_error(
+    load_database, tmp_path, capsys
+):
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    environment = {
+        **load_database,
+        "BIND": f"127.0.0.1:{port}",
+        "CACHE_URL": "locmem://",
+        "LOG_FORMAT": "text",
+    }
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.conf.py"],
+            cwd=REPO,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_healthy(port, server, log)
+        paths = reader_paths(port)
+        generator = subprocess.run(
+            [
+                sys.executable, "bench/load.py", "--port", str(port),
+                "--concurrency", str(CONNECTIONS), "--seconds", str(SECONDS),
+                "--warmup", "0", "--requests", "10000000", "--timeout", "10",
+            ],
+            cwd=REPO,
+            input=json.dumps(paths),
+            capture_output=True,
+            text=True,
+            timeout=SECONDS + 60,
+        )  # fmt: skip
+    finally:
+        stop(server)
+    assert generator.returncode == 0, generator.stderr
+    result = json.loads(generator.stdout)
+    with capsys.disabled():
+        print(
+            f"\nload: {result['requests']} requests in {result['seconds']:.1f} s over "
+            f"{CONNECTIONS} connections to {len(paths)} pages: {result['rps']:.0f} req/s, "
+            f"p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
+            f"statuses {result['statuses']}"
+        )
+    assert result["statuses"] == {"200": result["requests"]}, (
+        f"not every answer was a 200: {result['statuses']}\n"
+        f"gunicorn's log ends with:\n{log.read_text(errors='replace')[-3000:]}"
+    )
+    assert result["requests"] >= 20 * SECONDS, "fewer than 20 requests a second"
+    assert server.returncode is not None
+
+
+def reader_paths(port: int) -> list[str]:
+    """The pages a reader sees: home, every article, listings, search; each answers 200."""
+    from articles.demo_content import ARTICLES, REGIONS, THEMES
+
+    paths = ["/", "/search/?q=water", "/search/?q=energy+grid"]
+    paths += [f"/articles/{spec['slug']}/" for spec in ARTICLES]
+    paths += [f"/regions/{slug(name)}/" for name, parent in REGIONS if parent is None]
+    paths += [f"/themes/{slug(name)}/" for name in THEMES]
+    for path in paths:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+            assert answer.status == 200, path
+    return paths
+
+
+def slug(name: str) -> str:
+    from django.utils.text import slugify
+
+    return slugify(name)
