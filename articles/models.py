@@ -395,6 +395,38 @@ class PublishingBlocked(Exception):
 
 
 class ArticleQuerySet(models.QuerySet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._relations_in_one_query = ()
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._relations_in_one_query = self._relations_in_one_query
+        return clone
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if (
+            fetching
+            and self._relations_in_one_query
+            and issubclass(self._iterable_class, models.query.ModelIterable)
+        ):
+            from .relations import load_relations
+
+            load_relations(self._result_cache, self._relations_in_one_query)
+
+    def with_relations(self, *relations):
+        """Load these relations of the fetched articles together, in one query.
+
+        Like `prefetch_related` for bylines (with their authors), regions, themes, reports,
+        tags and block overrides, minus a round trip per relation; related objects carry
+        their names and slugs only (see articles/relations.py).
+        """
+        clone = self._chain()
+        clone._relations_in_one_query = relations
+        return clone
+
     def published(self, now: datetime.datetime | None = None):
         """Live on the public site: published, with a publication time that has come.
 
@@ -406,6 +438,15 @@ class ArticleQuerySet(models.QuerySet):
     def scheduled(self, now: datetime.datetime | None = None):
         return self.filter(status=ArticleStatus.PUBLISHED, published_at__gt=now or timezone.now())
 
+    def next_publication_time(self, now: datetime.datetime | None = None):
+        """When the next scheduled article goes live, or None when none is scheduled."""
+        return (
+            self.scheduled(now)
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first()
+        )
+
     def withdrawn(self):
         return self.filter(status=ArticleStatus.WITHDRAWN)
 
@@ -413,31 +454,20 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=ArticleStatus.REVIEW)
 
     def for_listing(self):
-        """The loading plan of every listing: one query for the rows, one per relation."""
+        """The loading plan of every listing: one query for the rows, one for their relations."""
         return (
             self.select_related("source")
-            .prefetch_related(
-                models.Prefetch(
-                    "bylines", queryset=Byline.objects.select_related("author").order_by("position")
-                ),
-                "regions",
-                "themes",
-            )
+            .with_relations("bylines", "regions", "themes")
             .defer("body", "search_names", "search_vector")
             .order_by("-published_at", "-pk")
         )
 
     def for_detail(self):
-        """The loading plan of the article page: a fixed number of queries, whatever its size."""
-        return self.select_related("source", "source__rights").prefetch_related(
-            models.Prefetch(
-                "bylines", queryset=Byline.objects.select_related("author").order_by("position")
-            ),
-            "regions",
-            "themes",
-            "reports",
-            "tags",
-            "block_overrides",
+        """The loading plan of the article page: two queries, whatever its size."""
+        return (
+            self.select_related("source", "source__rights")
+            .with_relations("bylines", "regions", "themes", "reports", "tags", "block_overrides")
+            .defer("search_names", "search_vector")
         )
 
 
@@ -510,7 +540,10 @@ class Article(SluggedModel):
     class Meta:
         ordering = ["-published_at", "-pk"]
         indexes = [
-            models.Index(fields=["status", "-published_at"], name="article_status_published"),
+            # Listings read ids in their order (status, newest first, id) from this index alone.
+            models.Index(
+                fields=["status", "-published_at", "-id"], name="article_status_published_id"
+            ),
             models.Index(fields=["source", "-published_at"], name="article_source_published"),
             models.Index(fields=["-updated_at"], name="article_updated"),
         ]

@@ -1,8 +1,8 @@
 """The public reader site: the home page, the article page, listings and the date archive.
 
 Every listing goes through `PublishedArticlesMixin`, so the rule of what a reader may see
-(`Article.objects.published()`) and how a page of articles is loaded (`for_listing()`) is
-written once.
+(`Article.objects.published()`), how a page of articles is loaded (`for_listing()`) and how
+a listing is paginated (`ListingPaginator`: page 500 costs what page 1 does) is written once.
 """
 
 from django.conf import settings
@@ -15,18 +15,27 @@ from django.views.generic import DetailView, ListView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from .models import Article, Author, InDepthReport, Region, Source, Theme
+from .pagination import ListingPaginator
 
 
 class PublishedArticlesMixin:
     """Live articles only, loaded with the listing plan, a page at a time."""
 
     context_object_name = "articles"
+    paginator_class = ListingPaginator
 
     def get_queryset(self):
         return Article.objects.published().for_listing()
 
     def get_paginate_by(self, queryset):
         return settings.ARTICLES_PER_PAGE
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return self.paginator_class(queryset, per_page, listing=self.listing_name(), **kwargs)
+
+    def listing_name(self) -> str:
+        """What identifies this listing's articles: its path (the page number is not in it)."""
+        return self.request.path
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -78,8 +87,8 @@ class RegionView(SubjectListView):
     template_name = "articles/region.html"
 
     def filter_by_subject(self, articles, region):
-        in_region = Article.objects.filter(regions__in=region.descendant_ids()).values("pk")
-        return articles.filter(pk__in=in_region)
+        filed = Article.regions.through.objects.filter(region_id__in=region.descendant_ids())
+        return articles.filter(pk__in=filed.values("article_id"))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

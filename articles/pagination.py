@@ -1,0 +1,103 @@
+"""Pages of a long listing at the same cost, however deep: cut from its remembered order.
+
+A database pages a listing with `COUNT(*)` and `OFFSET`, and both walk every row before the
+page: page 500 of a region reads the 10,000 newest articles of the region to show 20 of them,
+and every page counts them all again. `ListingPaginator` instead reads a listing's ids, in
+listing order, once per content generation (one index-only query), keeps them in the cache in
+chunks, and loads a page as the rows with those ids. The count is the number of ids, so page
+500 costs what page 1 costs: two cache reads and the page's own rows.
+
+Freshness: the cached ids live under the content generation of `articles.cache`, which every
+change to what a listing shows moves on. A scheduled article goes live with no change at
+all, so the ids are only trusted until the next scheduled publication time, read when they
+were: after that they are read again.
+"""
+
+import array
+import hashlib
+import secrets
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from .cache import content_generation
+from .models import Article
+
+# Ids per cache entry: 50 pages of 20, so a page needs one entry whatever the listing's size.
+CHUNK_SIZE = 1000
+KEEP_SECONDS = 60 * 60
+
+
+class ListingPaginator(Paginator):
+    """A Paginator over published articles whose pages are looked up by id (see above).
+
+    `listing` names the listing (the page's path): two listings with the same name must list
+    the same articles.
+    """
+
+    def __init__(self, object_list, per_page, *, listing: str, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        digest = hashlib.sha256(listing.encode()).hexdigest()[:32]
+        self._key = f"articles:listing:{content_generation()}:{digest}"
+
+    @cached_property
+    def count(self) -> int:
+        return self._head["count"]
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self._ids(bottom, top)
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+    # -- the remembered order -------------------------------------------------------------
+
+    @cached_property
+    def _head(self) -> dict:
+        """The listing's count, when it stops being trustworthy, and its chunks' build."""
+        head = cache.get(self._key)
+        if head is None or head["until"] <= timezone.now().timestamp():
+            head = self._remember()
+        return head
+
+    def _ids(self, bottom: int, top: int) -> list[int]:
+        head = self._head
+        wanted = range(bottom // CHUNK_SIZE, (top - 1) // CHUNK_SIZE + 1) if top > bottom else []
+        keys = [self._chunk_key(head["build"], index) for index in wanted]
+        chunks = head.get("chunks") or cache.get_many(keys)
+        if any(key not in chunks for key in keys):
+            head = self._remember()
+            chunks = head["chunks"]
+        ids = array.array("q")
+        for key in keys:
+            ids.extend(chunks[key])
+        start = bottom - (wanted[0] * CHUNK_SIZE if wanted else 0)
+        return ids[start : start + (top - bottom)].tolist()
+
+    def _remember(self) -> dict:
+        # Read the horizon before the ids: an article going live between the two queries is
+        # then either among the ids or no later than the horizon.
+        horizon = Article.objects.next_publication_time()
+        ids = self.object_list.values_list("pk", flat=True)
+        ordered = array.array("q", ids)
+        build = secrets.token_hex(4)
+        chunks = {
+            self._chunk_key(build, start // CHUNK_SIZE): ordered[start : start + CHUNK_SIZE]
+            for start in range(0, len(ordered), CHUNK_SIZE)
+        }
+        head = {
+            "count": len(ordered),
+            "until": horizon.timestamp() if horizon else float("inf"),
+            "build": build,
+        }
+        cache.set_many({self._key: head, **chunks}, KEEP_SECONDS)
+        self.__dict__["_head"] = {**head, "chunks": chunks}
+        return self._head
+
+    def _chunk_key(self, build: str, index: int) -> str:
+        return f"{self._key}:{build}:{index}"
