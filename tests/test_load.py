@@ -4,7 +4,8 @@ connections for 30 seconds from a second process. Every answer must be a 200.
 It needs its own database, migrated and filled by `manage.py` in subprocesses (pytest's test
 database is not visible to other processes on SQLite, and is emptied between tests), so it runs
 on the PostgreSQL pass of CI, where it creates and drops `<database>_load`. Knobs:
-LOAD_SECONDS (default 30) and LOAD_CONNECTIONS (default 64).
+LOAD_SECONDS (default 30), LOAD_CONNECTIONS (default 64) and LOAD_LOG (a file to keep
+gunicorn's log in; a temporary one by default).
 """
 
 import json
@@ -115,7 +116,7 @@ def test_gunicorn_serves_64_concurrent_connections_for_30_seconds_without_an_err
     load_database, tmp_path, capsys
 ):
     port = free_port()
-    log = tmp_path / "gunicorn.log"
+    log = Path(os.environ.get("LOAD_LOG") or tmp_path / "gunicorn.log")
     environment = {
         **load_database,
         "BIND": f"127.0.0.1:{port}",

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -189,9 +190,27 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     ]
 
 
+def restore_editorial_roles():
+    """Re-create the Editors and Importers groups that the data migrations made.
+
+    Browser tests share the database with the live server, so they run as transactional tests,
+    and each one ends by emptying every table: the groups are gone for the next test.
+    (`serialized_rollback` would restore them, but leaves the database without content types
+    for any transactional test that runs afterwards.)
+    """
+    from django.apps import apps
+
+    from articles.roles import ARTICLES_PERMISSIONS, grant
+
+    import_roles = import_module("syndication.migrations.0002_import_roles")
+    grant(apps, ARTICLES_PERMISSIONS)
+    grant(apps, import_roles.SYNDICATION_PERMISSIONS)
+
+
 @pytest.fixture
-def demo_site(db):
+def demo_site(transactional_db):
     """The demo content: sources with rights, regions, themes, site blocks, thirteen articles."""
+    restore_editorial_roles()
     call_command("load_demo", verbosity=0, stdout=io.StringIO())
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from .conftest import STORY_TITLE, axe_violations, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def page_paths(story) -> dict[str, str]:

@@ -10,7 +10,7 @@ from tests.factories import make_user
 from .conftest import screenshot
 from .content import Item, jpeg, rss
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TITLE = "Fishing co-operative buys its first cold store"
 PASSWORD = "correct horse battery"

@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 EVIL = "https://evil.example"
 # HOSTILE-INPUTS.md rows A1–A13 as they arrive inside one feed item.

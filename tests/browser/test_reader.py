@@ -7,7 +7,7 @@ import pytest
 
 from .conftest import STORY_TITLE, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # The article page's anatomy, in order (templates mark each block with data-block).
 ARTICLE_BLOCKS = [
