@@ -40,6 +40,12 @@ _FLAT_ELEMENTS = {
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
     "track", "wbr", "p", "li", "dt", "dd", "option", "tr", "td", "th",
 }  # fmt: skip
+# Boundaries of these elements separate words, so text extraction puts a space there.
+_BLOCK_BOUNDARY = re.compile(
+    r"(?=<\s*/?\s*(?:p|div|br|hr|h[1-6]|li|dt|dd|tr|td|th|blockquote|pre|figure|figcaption"
+    r"|section|article|header|footer|ul|ol|dl|table|caption)\b)",
+    re.IGNORECASE,
+)
 URL_ATTRIBUTES = {"href", "src", "cite"}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # A picture this site stored itself (`articles.images.store_clean_image` names files by content),
@@ -150,6 +156,7 @@ def plain_text(html: str | None) -> str:
     html = strip_control_characters(html)
     if nesting_depth_exceeds(html):
         return _text_only(html)
+    html = _BLOCK_BOUNDARY.sub(" ", html)
     text = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
     return " ".join(html_lib.unescape(text).split())
 

@@ -824,9 +824,7 @@ CASES = [
          "http://10.0.0.1/x.png", article_kept_without_image),
     Case("B14", "body image at a private address", imported_and_rendered,
          {"body": '<p>x</p><img src="http://10.0.0.1/x.png" alt="">'},
-         lambda rendered: _assert_no_private_image(rendered),
-         xfail="imported body images are kept as links, not fetched through the guard: a "
-               "reader's browser requests http://10.0.0.1/x.png itself"),
+         lambda rendered: _assert_no_private_image(rendered)),
     # C. XML: entities, DTDs, XInclude and depth, in feeds and in WordPress exports.
     Case("C1", "xxe file in a feed", parsed_feed, XXE_FILE, no_file_contents_and_fast),
     Case("C1", "xxe file in wxr", wxr_entries, WXR_XXE, no_file_contents_and_fast),
@@ -954,7 +952,9 @@ def _check_a13(output: str):
 
 
 def _assert_no_private_image(rendered: Rendered):
-    assert "10.0.0.1" not in rendered.article.body
+    """Refused by the guard, the image survives only as a link: nothing loads by itself."""
+    assert not re.search(r"<img\b[^>]*10\.0\.0\.1", rendered.article.body + rendered.page)
+    assert '<a href="http://10.0.0.1/x.png"' in rendered.article.body
 
 
 def _json_feed_degrades(outcome):

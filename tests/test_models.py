@@ -171,3 +171,11 @@ class TestRegions:
         with pytest.raises(ValidationError):
             world.clean()
         assert Region.objects.get(pk=world.pk).parent is None
+
+
+def test_plain_text_keeps_words_apart_across_block_boundaries():
+    from articles.sanitize import plain_text
+
+    assert plain_text("<p>floods.</p><h2>Roots</h2><p>un<b>broken</b><br>line</p>") == (
+        "floods. Roots unbroken line"
+    )

@@ -202,6 +202,12 @@ def test_pages_forbid_framing_sniffing_and_leaking_referrers(client, url_name):
 def test_production_adds_hsts_redirects_to_https_and_marks_cookies_secure():
     code = """
 import json, django
+from django.conf import settings
+# A fresh clone has no collectstatic manifest; the headers do not depend on it.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 django.setup()
 from django.test import Client
 client = Client()
