@@ -263,6 +263,25 @@ class Trigger(models.TextChoices):
     TASK = "task", "Scheduled task"
 
 
+class ImportRunQuerySet(models.QuerySet):
+    # Far past any fetch deadline and any WordPress export we have seen: nobody is working on it.
+    ABANDONED_AFTER = datetime.timedelta(hours=12)
+
+    def abandoned(self, now: datetime.datetime | None = None):
+        """Runs still marked running long after they started: their worker died."""
+        cutoff = (now or timezone.now()) - self.ABANDONED_AFTER
+        return self.filter(status=RunStatus.RUNNING, started_at__lt=cutoff)
+
+    def close_abandoned(self, now: datetime.datetime | None = None) -> int:
+        now = now or timezone.now()
+        return self.abandoned(now).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            error_message="The worker stopped before this run finished (killed or crashed). "
+            "Items it imported are complete; the next run imports the rest.",
+        )
+
+
 class ImportRun(models.Model):
     """One attempt to import a feed, a page or a WordPress export: what happened and why."""
 
@@ -310,6 +329,8 @@ class ImportRun(models.Model):
     notes = models.JSONField(
         default=list, blank=True, help_text="Warnings for the operator, one per line."
     )
+
+    objects = ImportRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-pk"]

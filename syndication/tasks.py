@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from syndication.importer import import_feed
-from syndication.models import Feed, Trigger
+from syndication.models import Feed, ImportRun, Trigger
 
 
 @task()
@@ -51,6 +51,7 @@ def claim_due_feeds(now: datetime.datetime | None = None) -> list[Feed]:
 
 def enqueue_due_feeds(now: datetime.datetime | None = None) -> list[int]:
     """Enqueue one import task per due feed, once the current transaction commits."""
+    ImportRun.objects.close_abandoned(now)
     feed_ids = [feed.pk for feed in claim_due_feeds(now)]
     for feed_id in feed_ids:
         transaction.on_commit(partial(import_feed_task.enqueue, feed_id))

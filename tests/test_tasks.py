@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article
-from syndication.models import Feed, ImportRun, RunStatus, Trigger
+from syndication.models import Feed, ImportRun, RunKind, RunStatus, Trigger
 from syndication.tasks import claim_due_feeds, enqueue_due_feeds, import_feed_task
 from tests.factories import LicensedSourceFactory
 from tests.feedbuilders import rss, story
@@ -139,3 +139,18 @@ def test_a_task_enqueued_through_the_rq_backend_lands_in_redis_and_an_rq_worker_
         }
     finally:
         queue.empty()
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_died_is_closed_as_failed_by_the_next_scheduling_pass():
+    source = LicensedSourceFactory()
+    long_ago = timezone.now() - datetime.timedelta(hours=13)
+    dead = ImportRun.objects.create(kind=RunKind.FEED, source=source, started_at=long_ago)
+    live = ImportRun.objects.create(kind=RunKind.FEED, source=source)
+
+    enqueue_due_feeds()
+
+    dead.refresh_from_db()
+    live.refresh_from_db()
+    assert dead.status == RunStatus.FAILED and "worker stopped" in dead.error_message
+    assert live.status == RunStatus.RUNNING

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from articles.models import Source
 from syndication.importer import import_feed
-from syndication.models import Feed, RunStatus, Trigger
+from syndication.models import Feed, ImportRun, RunStatus, Trigger
 
 from ._output import add_progress_argument, progress_bar, report, ticker
 
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         add_progress_argument(parser)
 
     def handle(self, *args, **options):
+        ImportRun.objects.close_abandoned()
         feeds = self.selected_feeds(options["feed"], options["source"])
         runs = []
         for feed in feeds:
