@@ -3,10 +3,10 @@
 import sys
 from collections.abc import Callable, Iterable
 
-from django.core.management.base import OutputWrapper
+from django.core.management.base import CommandError, OutputWrapper
 from tqdm import tqdm
 
-from syndication.models import ImportRun
+from syndication.models import ImportRun, RunStatus
 
 COLUMNS = [
     ("created", "created"),
@@ -88,6 +88,13 @@ def run_details(run: ImportRun) -> list[str]:
     if len(failures) > MAX_FAILURES_SHOWN:
         lines.append(f"Run #{run.pk}: more in the admin (Import runs → #{run.pk}).")
     return lines
+
+
+def report_single_run(stdout: OutputWrapper, run: ImportRun) -> None:
+    """Print the run's summary; a failed run ends the command with its reason."""
+    report(stdout, [run])
+    if run.status == RunStatus.FAILED:
+        raise CommandError(f"The import failed: {run.error_message or 'see above'}")
 
 
 def report(stdout: OutputWrapper, runs: Iterable[ImportRun]) -> None:

@@ -5,10 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from articles.sanitize import is_http_url
 from syndication.fetching import FetchError, fetch
 from syndication.importer import FEED_ACCEPT, import_feed, import_feed_file, source_named
-from syndication.models import Feed, RunStatus, Trigger
+from syndication.models import Feed, Trigger
 from syndication.parsers import ParseError, parse_feed
 
-from ._output import add_progress_argument, progress_bar, report, ticker
+from ._output import add_progress_argument, progress_bar, report_single_run, ticker
 from ._sources import add_rights_arguments, add_status_argument, checked_slug, record_rights
 
 
@@ -88,9 +88,7 @@ class Command(BaseCommand):
         finally:
             if bar is not None:
                 bar.close()
-        report(self.stdout, [run])
-        if run.status == RunStatus.FAILED:
-            raise CommandError(f"The import failed: {run.error_message or 'see above'}")
+        report_single_run(self.stdout, run)
 
     def feed_for(self, source, url: str, title: str, status: str | None) -> Feed:
         feed, created = Feed.objects.get_or_create(

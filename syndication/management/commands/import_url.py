@@ -2,9 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from articles.sanitize import is_http_url
 from syndication.importer import import_url
-from syndication.models import RunStatus, Trigger
+from syndication.models import Trigger
 
-from ._output import report
+from ._output import report_single_run
 from ._sources import add_status_argument, existing_source
 
 
@@ -27,9 +27,7 @@ class Command(BaseCommand):
             raise CommandError(f"Not an http(s) URL: {url}")
         source = existing_source(options["source"])
         run = import_url(url, source, options["status"], triggered_by=Trigger.COMMAND)
-        report(self.stdout, [run])
-        if run.status == RunStatus.FAILED:
-            raise CommandError(f"The import failed: {run.error_message}")
+        report_single_run(self.stdout, run)
         record = run.items.select_related("article").first()
         if record is not None and record.article is not None:
             self.stdout.write(f"Article: {record.article.title} (id {record.article.pk})")

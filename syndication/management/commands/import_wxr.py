@@ -4,10 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
 from syndication.importer import import_wxr, source_named
-from syndication.models import RunStatus, Trigger
+from syndication.models import Trigger
 from syndication.parsers import ParseError, read_wxr_site
 
-from ._output import add_progress_argument, progress_bar, report, ticker
+from ._output import add_progress_argument, progress_bar, report_single_run, ticker
 from ._sources import add_status_argument, checked_slug
 
 
@@ -68,6 +68,4 @@ class Command(BaseCommand):
         finally:
             if bar is not None:
                 bar.close()
-        report(self.stdout, [run])
-        if run.status == RunStatus.FAILED:
-            raise CommandError(f"The import failed: {run.error_message or 'see above'}")
+        report_single_run(self.stdout, run)
