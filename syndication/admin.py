@@ -215,8 +215,26 @@ class ImportUrlForm(forms.Form):
     status = forms.ChoiceField(choices=ImportStatus.choices, initial=ImportStatus.DRAFT)
 
 
+class ImportRecordAdmin(admin.ModelAdmin):
+    """Records of what imports did: read-only for everyone; only superusers may delete them."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            name for line in self.fields for name in (line if isinstance(line, tuple) else (line,))
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ImportRecordAdmin):
     inlines = [ItemFailureInline]
     list_display = [
         "started_at",
@@ -248,18 +266,6 @@ class ImportRunAdmin(admin.ModelAdmin):
         "anomaly",
         "notes_text",
     ]
-    readonly_fields = [name for line in fields for name in (
-        line if isinstance(line, tuple) else (line,)
-    )]  # fmt: skip
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     @admin.display(description="anomaly", boolean=True)
     def anomaly_flag(self, run: ImportRun) -> bool:
@@ -336,7 +342,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ImportedItem)
-class ImportedItemAdmin(admin.ModelAdmin):
+class ImportedItemAdmin(ImportRecordAdmin):
     list_display = [
         "title",
         "source",
@@ -363,19 +369,7 @@ class ImportedItemAdmin(admin.ModelAdmin):
         "upstream_changed",
         "upstream_seen_at",
     ]
-    readonly_fields = [name for line in fields for name in (
-        line if isinstance(line, tuple) else (line,)
-    )]  # fmt: skip
     change_form_template = "admin/syndication/importeditem/change_form.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def has_edit_article_permission(self, request) -> bool:
         return request.user.has_perm("articles.change_article")
