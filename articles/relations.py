@@ -39,7 +39,15 @@ from .models import (
     Theme,
 )
 
-RELATIONS = ("bylines", "regions", "themes", "reports", "tags", "block_overrides")
+_MODELS = {
+    "bylines": Byline,
+    "regions": Region,
+    "themes": Theme,
+    "reports": InDepthReport,
+    "tags": Tag,
+    "block_overrides": ArticleBlockOverride,
+}
+RELATIONS = tuple(_MODELS)
 COLUMNS = ("relation", "article_id", "object_id", "position", "name", "slug", "extra")
 
 # One SELECT per relation, in the columns above. Written as SQL rather than composed with the
@@ -71,8 +79,8 @@ _BRANCHES = {
     "tags": (
         "SELECT 'tags', t.{tagged.object}, g.{tag.id}, t.{tagged.id}, g.{tag.name}, "
         "g.{tag.slug}, '' FROM {tagged} t INNER JOIN {tag} g ON g.{tag.id} = t.{tagged.tag} "
-        "INNER JOIN {content_type} c ON c.{content_type.id} = t.{tagged.content_type} "
-        "WHERE c.{content_type.app_label} = %s AND c.{content_type.model} = %s "
+        "WHERE t.{tagged.content_type} = (SELECT c.{content_type.id} FROM {content_type} c "
+        "WHERE c.{content_type.app_label} = %s AND c.{content_type.model} = %s) "
         "AND t.{tagged.object} IN ({ids})"
     ),
     "block_overrides": (
@@ -142,9 +150,14 @@ def _rows(db: str, relations: tuple[str, ...], article_ids: list[int]) -> list[t
         return cursor.fetchall()
 
 
+@functools.cache
+def _loaded_fields(model, names: frozenset) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields if field.attname in names]
+
+
 def _partial(model, db: str, **values):
     """An instance of `model` with these field values; its other fields are deferred."""
-    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    names = _loaded_fields(model, frozenset(values))
     return model.from_db(db, names, [values[name] for name in names])
 
 
@@ -176,13 +189,19 @@ def _build(relation: str, article: Article, row: dict, db: str):
         return override
     if relation == "reports":
         return _partial(InDepthReport, db, id=row["object_id"], title=row["name"], slug=row["slug"])
-    model = {"regions": Region, "themes": Theme, "tags": Tag}[relation]
-    return _partial(model, db, id=row["object_id"], name=row["name"], slug=row["slug"])
+    return _partial(_MODELS[relation], db, id=row["object_id"], name=row["name"], slug=row["slug"])
 
 
 def _remember(article: Article, relation: str, objects: list):
-    """Fill the cache `prefetch_related(relation)` fills; the relation's name is its key."""
-    queryset = getattr(article, relation).get_queryset()
+    """Fill the cache `prefetch_related(relation)` fills; the relation's name is its key.
+
+    The cached queryset stands for the rows just loaded: further filtering narrows them down
+    in the database, without rebuilding the relation's own (costlier) query.
+    """
+    model = type(objects[0]) if objects else _MODELS[relation]
+    queryset = model._default_manager.all()
+    queryset._defer_next_filter = True
+    queryset = queryset.filter(pk__in=[obj.pk for obj in objects])
     queryset._result_cache = objects
     queryset._prefetch_done = True
     article._prefetched_objects_cache[relation] = queryset

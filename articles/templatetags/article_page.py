@@ -36,8 +36,11 @@ def _absolute(request, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None else settings.SITE_URL + url
 
 
-def _page_url(request, article) -> str:
-    return _absolute(request, article.get_absolute_url())
+def _page_url(context, article) -> str:
+    """The article's absolute address: the view's `page_url` when it is this article's."""
+    if context.get("article") is article and context.get("page_url"):
+        return context["page_url"]
+    return _absolute(context.get("request"), article.get_absolute_url())
 
 
 @register.simple_tag(takes_context=True)
@@ -81,7 +84,7 @@ def privacy_embed_url(url: str) -> str:
 @register.simple_tag(takes_context=True)
 def share_links(context, article) -> list[tuple[str, str]]:
     """(label, href) pairs for sharing the article's address on this site."""
-    url = _page_url(context.get("request"), article)
+    url = _page_url(context, article)
     links = [
         ("Email", "mailto:?" + urlencode({"subject": article.title, "body": url}, quote_via=quote))
     ]
@@ -92,9 +95,9 @@ def share_links(context, article) -> list[tuple[str, str]]:
     return links
 
 
-def news_article_data(article, request) -> dict:
+def news_article_data(article, request, page_url: str = "") -> dict:
     """The schema.org NewsArticle description of an article, as a plain dict."""
-    page_url = _page_url(request, article)
+    page_url = page_url or _absolute(request, article.get_absolute_url())
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -142,5 +145,7 @@ def json_for_script_element(data) -> str:
 
 @register.simple_tag(takes_context=True)
 def article_json_ld(context, article):
-    data = json_for_script_element(news_article_data(article, context.get("request")))
+    data = json_for_script_element(
+        news_article_data(article, context.get("request"), _page_url(context, article))
+    )
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(data))
