@@ -1,5 +1,6 @@
 import datetime
 import io
+import os
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -123,7 +124,8 @@ class Command(BaseCommand):
 
     def _load_users(self):
         User = get_user_model()
-        self.stdout.write("Demo accounts (log in at http://127.0.0.1:8000/admin/):")
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"Demo accounts (log in at http://127.0.0.1:{port}/admin/):")
         for username, password, group, superuser in demo.DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username)
             user.is_staff = True
