@@ -466,7 +466,7 @@ class ImportedItemAdmin(ImportRecordAdmin):
             payload = record.raw_payload or {}
             extra = {
                 "record": record,
-                "original": {
+                "as_fetched": {
                     "title": payload.get("title", ""),
                     "link": payload.get("link", ""),
                     "summary": payload.get("summary", ""),

@@ -256,6 +256,7 @@ def test_the_review_queue_lists_imported_drafts_and_shows_original_beside_stored
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the raw payload, as text
     assert "<script>alert(1)" not in html and "onerror=alert(1)>" not in html
     assert "<p>Kept</p>" in html  # the sanitized body, rendered
+    assert detail.context["original"] == record  # the admin's own object, so breadcrumbs name it
 
 
 def test_bulk_approve_publish_and_reject(editor):
