@@ -421,7 +421,8 @@ class ArticleQuerySet(models.QuerySet):
 
         Like `prefetch_related` for bylines (with their authors), regions, themes, reports,
         tags and block overrides, minus a round trip per relation; related objects carry
-        their names and slugs only (see articles/relations.py).
+        their names and slugs only. "source" gives each article its source and rights
+        record from the cache (see articles/relations.py).
         """
         clone = self._chain()
         clone._relations_in_one_query = relations
@@ -454,21 +455,20 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=ArticleStatus.REVIEW)
 
     def for_listing(self):
-        """The loading plan of every listing: one query for the rows, one for their relations."""
+        """The loading plan of every listing: one query for the rows, one for their relations
+        (sources come from the cache)."""
         return (
-            self.select_related("source")
-            .with_relations("bylines", "regions", "themes")
+            self.with_relations("source", "bylines", "regions", "themes")
             .defer("body", "search_names", "search_vector")
             .order_by("-published_at", "-pk")
         )
 
     def for_detail(self):
-        """The loading plan of the article page: two queries, whatever its size."""
-        return (
-            self.select_related("source", "source__rights")
-            .with_relations("bylines", "regions", "themes", "reports", "tags", "block_overrides")
-            .defer("search_names", "search_vector")
-        )
+        """The loading plan of the article page: two queries, whatever its size (its source and
+        rights come from the cache)."""
+        return self.with_relations(
+            "source", "bylines", "regions", "themes", "reports", "tags", "block_overrides"
+        ).defer("search_names", "search_vector")
 
 
 class Article(SluggedModel):

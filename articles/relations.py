@@ -21,14 +21,21 @@ Related objects carry what pages print (names, titles and slugs); their other fi
 deferred, so reading one (an author's bio, a region's parent) costs a query of its own.
 Each relation keeps the order its model gives it: bylines by position, regions and themes
 by name, reports by title, tags in the order they were added.
+
+An article's source (with its rights record) is asked for differently: sources are few and
+the same on every page, so each is kept in the cache under the content generation (which
+any change to a source or its rights moves on), and only sources missing there are read,
+in one query.
 """
 
 import functools
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connections
 from taggit.models import Tag, TaggedItem
 
+from .cache import content_generation
 from .models import (
     Article,
     ArticleBlockOverride,
@@ -36,6 +43,7 @@ from .models import (
     Byline,
     InDepthReport,
     Region,
+    Source,
     Theme,
 )
 
@@ -47,7 +55,8 @@ _MODELS = {
     "tags": Tag,
     "block_overrides": ArticleBlockOverride,
 }
-RELATIONS = tuple(_MODELS)
+RELATIONS = ("source", *_MODELS)
+SOURCE_KEEP_SECONDS = 60 * 60
 COLUMNS = ("relation", "article_id", "object_id", "position", "name", "slug", "extra")
 
 # One SELECT per relation, in the columns above. Written as SQL rather than composed with the
@@ -207,13 +216,42 @@ def _remember(article: Article, relation: str, objects: list):
     article._prefetched_objects_cache[relation] = queryset
 
 
+def attach_sources(articles: list[Article]) -> None:
+    """Give every article its source, with the rights record, from the cache when there."""
+    prefix = f"articles:source:{content_generation()}:"
+    wanted = {article.source_id for article in articles}
+    found = {
+        int(key.removeprefix(prefix)): source
+        for key, source in cache.get_many([f"{prefix}{pk}" for pk in wanted]).items()
+    }
+    missing = wanted - found.keys()
+    if missing:
+        db = articles[0]._state.db
+        loaded = {
+            s.pk: s
+            for s in Source.objects.using(db).select_related("rights").filter(pk__in=missing)
+        }
+        cache.set_many(
+            {f"{prefix}{pk}": source for pk, source in loaded.items()}, SOURCE_KEEP_SECONDS
+        )
+        found.update(loaded)
+    for article in articles:
+        article.source = found[article.source_id]
+
+
 def load_relations(articles: list[Article], relations: tuple[str, ...]) -> None:
-    """Give every article these relations (some of `RELATIONS`), in one query."""
+    """Give every article these relations (some of `RELATIONS`): the source from the cache,
+    the others in one query."""
     if not articles or not relations:
         return
     unknown = set(relations) - set(RELATIONS)
     if unknown:
         raise ValueError(f"cannot load {', '.join(sorted(unknown))} together")
+    if "source" in relations:
+        attach_sources(articles)
+        relations = tuple(relation for relation in relations if relation != "source")
+        if not relations:
+            return
     by_id = {article.pk: article for article in articles}
     db = articles[0]._state.db
     found = {(pk, relation): [] for pk in by_id for relation in relations}

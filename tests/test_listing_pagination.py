@@ -19,7 +19,7 @@ from lxml import html
 from articles.models import Article
 from articles.pagination import CHUNK_SIZE, ListingPaginator
 
-from .factories import PublishedArticleFactory, RegionFactory
+from .factories import LicensedSourceFactory, PublishedArticleFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,8 +115,8 @@ class TestPages:
 
 class TestCost:
     def test_a_deep_page_costs_what_the_first_page_costs(self, client):
-        region = RegionFactory()
-        for article in articles_hours_ago(10):
+        region, source = RegionFactory(), LicensedSourceFactory()
+        for article in articles_hours_ago(10, source=source):
             article.regions.add(region)
         url = region.get_absolute_url()
         client.get(url)
