@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from articles import media
+from articles.links import subject_url as _subject_url
 
 register = template.Library()
 
@@ -66,6 +67,38 @@ def lead_image(context, article) -> dict | None:
 
 
 @register.filter
+def subject_url(subject) -> str:
+    """The address of a region, theme, report, author, source or tag (remembered per process)."""
+    return _subject_url(subject)
+
+
+# (relation, label for one, label for several, rel attribute of its links)
+_TAXONOMY = (
+    ("regions", "Region", "Regions", ""),
+    ("themes", "Theme", "Themes", ""),
+    ("reports", "In-depth Report", "In-depth Reports", ""),
+    ("tags", "Tags", "Tags", "tag"),
+)
+
+
+@register.simple_tag
+def taxonomy(article) -> list[dict]:
+    """What the article is filed under, by kind: a label and (name, address) pairs."""
+    groups = []
+    for relation, one, several, rel in _TAXONOMY:
+        filed = list(getattr(article, relation).all())
+        if filed:
+            groups.append(
+                {
+                    "label": one if len(filed) == 1 else several,
+                    "rel": rel,
+                    "links": [(str(subject), _subject_url(subject)) for subject in filed],
+                }
+            )
+    return groups
+
+
+@register.filter
 def kicker(article) -> str:
     """The label printed before the title: the editor's, or "Video" for a video-led article."""
     return article.kicker or ("Video" if article.video_url else "")
@@ -110,7 +143,7 @@ def news_article_data(article, request, page_url: str = "") -> dict:
             {
                 "@type": "Person",
                 "name": author.name,
-                "url": _absolute(request, author.get_absolute_url()),
+                "url": _absolute(request, _subject_url(author)),
             }
             for author in article.ordered_authors
         ],
