@@ -27,9 +27,12 @@ hit whatever their ages.
 
 What is ranked: at most MAX_RANKED (1,000) matches, the newest ones. Every match of a query
 has to be read from its row to be scored, so scoring all 60,000 articles that mention a
-common word would take seconds; the newest thousand take a few milliseconds (the
-publication-date index hands them over in order), and a rare word's matches come straight
-from the GIN index. Results are then loaded a page at a time (`SearchResults`).
+common word would take seconds; the newest thousand take a few milliseconds. How they are
+found depends on how common the words are, as the planner estimates it (one EXPLAIN):
+words in at least half the articles are tested on articles read newest first, after the
+filters, until enough match; rarer words' matches come from the GIN index and are then
+taken in date order (`PostgresSearch.ranked`). Results are then loaded a page at a time
+(`SearchResults`).
 
 `search_names` is kept by Python: on every article save (pre_save), and when bylines,
 regions, themes, reports or tags of an article change, or when one of those things is
@@ -41,13 +44,14 @@ itself either way.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connection, models
-from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Left
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -65,6 +69,9 @@ MAX_QUERY_LENGTH = 200
 # the newest matches walks the publication-date index; finding the best ones would mean
 # scoring every match of a common word). A reader never pages this deep.
 MAX_RANKED = 1000
+# When the planner expects at least this share of all articles to match, the newest matches
+# are found by reading articles newest first and testing each one's words (see `ranked`).
+WALK_SHARE = 0.5
 SNIPPET_CHARACTERS = 240
 # ts_headline parses all the text it is given: reading the start of each body keeps the
 # twenty headlines of a page cheap, at the price of an unmarked opening for a late match.
@@ -206,20 +213,57 @@ class PostgresSearch:
         return SearchQuery(normalise_query(text), search_type="websearch", config=SEARCH_CONFIG)
 
     def ranked(self, articles: models.QuerySet, text: str) -> list[tuple]:
-        """(pk, score, published_at) of the newest MAX_RANKED matches, scored in one pass."""
+        """(pk, score, published_at) of the newest MAX_RANKED matches, scored in one pass.
+
+        Finding them: for words most articles contain, read `articles` newest first and test
+        each one's stored vector until enough match. PostgreSQL would do that too, but it
+        tests the words before the filters (it deems the test cheap, yet each one reads a
+        vector of several kilobytes from TOAST storage), so a theme filter made it read
+        seven vectors for every article it kept. For rarer words, the GIN index finds the
+        matches and only they are read, in date order.
+        """
         query = self.query(text)
-        age_in_days = Func(
-            F("published_at"),
-            template="GREATEST(EXTRACT(EPOCH FROM (NOW() - %(expressions)s)), 0) / 86400.0",
-            output_field=FloatField(),
+        newest = articles.order_by("-published_at", "-pk")
+        if self._estimated_share(query) >= WALK_SHARE:
+            return self._scored(newest, text, test_words=True)
+        return self._scored(newest.filter(search_vector=query)[:MAX_RANKED], text)
+
+    def _scored(self, candidates: models.QuerySet, text: str, *, test_words=False) -> list[tuple]:
+        """Score `candidates`, an ordered queryset; with `test_words`, the first MAX_RANKED of
+        them that match, testing their stored vectors in order and after everything else."""
+        candidates = candidates.annotate(
+            candidate_id=F("pk"),
+            candidate_date=F("published_at"),
+            candidate_vector=F("search_vector"),
+        ).values("candidate_id", "candidate_date", "candidate_vector")
+        sql, params = candidates.query.sql_with_params()
+        tsquery = "websearch_to_tsquery(%s::regconfig, %s)"
+        words = (SEARCH_CONFIG, normalise_query(text))
+        score = (
+            f"ts_rank(candidate_vector, {tsquery}) * (1.0 + 1.0 / (1.0 + "
+            "GREATEST(EXTRACT(EPOCH FROM (NOW() - candidate_date)), 0) / 86400.0 / %s))"
         )
-        freshness = Value(1.0) / (Value(1.0) + age_in_days / Value(float(FRESHNESS_DAYS)))
-        return list(
-            articles.filter(search_vector=query)
-            .annotate(search_score=SearchRank(F("search_vector"), query) * (Value(1.0) + freshness))
-            .order_by("-published_at", "-pk")
-            .values_list("pk", "search_score", "published_at")[:MAX_RANKED]
+        params = (*words, float(FRESHNESS_DAYS), *params)
+        condition = ""
+        if test_words:
+            # OFFSET 0 keeps the subquery whole: PostgreSQL may not move the test into it.
+            sql += " OFFSET 0"
+            condition = f" WHERE candidate_vector @@ {tsquery} LIMIT %s"
+            params = (*params, *words, MAX_RANKED)
+        # Only SQL written here and SQL Django compiled; every value is a parameter.
+        statement = f"SELECT candidate_id, {score}, candidate_date FROM ({sql}) AS candidates"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(statement + condition, params)
+            return cursor.fetchall()
+
+    def _estimated_share(self, query: SearchQuery) -> float:
+        """The planner's guess at the share of all articles that match, from one EXPLAIN."""
+        matching = Article.objects.filter(search_vector=query).values("pk")
+        plan = json.loads(
+            matching.union(Article.objects.values("pk"), all=True).explain(format="json")
         )
+        matches, everything = (part["Plan Rows"] for part in plan[0]["Plan"]["Plans"])
+        return matches / everything if everything else 0.0
 
     def highlight(self, articles: list[Article], text: str) -> None:
         """Set `title_html` and `snippet_html` on each article, in one query for the page."""

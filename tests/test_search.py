@@ -271,6 +271,69 @@ class TestMatching:
         assert "OR" in response.content.decode()
 
 
+class TestReadingNewestFirst:
+    """For words most articles contain, PostgreSQL finds the newest matches by reading articles
+    newest first (`articles.search.WALK_SHARE`) instead of asking the index. Both ways must
+    find and rank the same articles; these tests force one way, then the other."""
+
+    @pytest.fixture
+    def theme(self, settings):
+        settings.PAGE_CACHE_SECONDS = 0  # every search below is really run, twice
+        theme = ThemeFactory()
+        placements = [
+            ("Ferry fares rise", "", ""),
+            ("Island news", "Ferry fares frozen", ""),
+            ("Council notes", "", "<p>The night ferry fares stay.</p>"),
+            ("Ferry at night", "", ""),
+            ("Port budget", "", "<p>A ferry, then fares.</p>"),
+            ("Harbour works", "", ""),
+        ]
+        for week, (title, dek, body) in enumerate(placements * 2):
+            article = PublishedArticleFactory(
+                title=f"{title} {week}", dek=dek, body=body, published_at=days_ago(week * 7 + 1)
+            )
+            if week % 2:
+                article.themes.add(theme)
+        return theme
+
+    @staticmethod
+    def found(client, monkeypatch, *, walk: bool, **params) -> list[str]:
+        monkeypatch.setattr("articles.search.WALK_SHARE", 0.0 if walk else 2.0)
+        with CaptureQueriesContext(connection) as queries:
+            titles = found_titles(search(client, **params))
+        walked = any("OFFSET 0" in query["sql"] for query in queries)
+        assert walked == walk, "the search did not take the way the test forced"
+        return titles
+
+    def test_both_ways_find_and_rank_the_same_articles(
+        self, client, monkeypatch, theme, postgres_only
+    ):
+        for params in (
+            {"q": "ferry"},
+            {"q": "ferry fares"},
+            {"q": '"ferry fares"'},
+            {"q": "ferry -night"},
+            {"q": "ferry OR harbour", "theme": theme.slug},
+            {
+                "q": "fares",
+                "theme": theme.slug,
+                "from": timezone.localdate() - datetime.timedelta(30),
+            },
+        ):
+            by_index = self.found(client, monkeypatch, walk=False, **params)
+            assert by_index, params
+            assert self.found(client, monkeypatch, walk=True, **params) == by_index, params
+
+    def test_both_ways_rank_only_the_newest_matches(
+        self, client, monkeypatch, theme, postgres_only
+    ):
+        monkeypatch.setattr("articles.search.MAX_RANKED", 3)
+        newest_three = {"Island news 1", "Ferry at night 3", "Island news 7"}
+        for walk in (False, True):
+            titles = self.found(client, monkeypatch, walk=walk, q="ferry", theme=theme.slug)
+            assert set(titles) == newest_three
+
+
 # ---------------------------------------------------------------------------------------------
 # Filters
 
@@ -327,6 +390,19 @@ class TestFilters:
         response = search(client, q="wheat", region="nowhere", **{"from": "yesterday"})
         assert found_titles(response) == ["Wheat harvest"]
         assert response.context["form"].errors.keys() == {"region", "from"}
+
+    def test_filter_menus_keep_the_choice_and_escape_names(self, client):
+        RegionFactory(name="Rivers & <Deltas>", slug="rivers-deltas")
+        html = search(client, q="delta", region="rivers-deltas").content.decode()
+        menu = html.split('name="region"')[1].split("</select>")[0]
+        assert '<option value="rivers-deltas" selected>Rivers &amp; &lt;Deltas&gt;</option>' in menu
+        assert '<option value="">Any</option>' in menu
+
+    def test_an_invalid_filter_names_its_message_for_assistive_technology(self, client):
+        html = search(client, q="x", region="nowhere").content.decode()
+        assert 'aria-invalid="true"' in html
+        assert 'aria-describedby="id_region_error"' in html
+        assert 'id="id_region_error"' in html
 
     def test_an_end_before_the_start_is_an_error(self, client):
         response = search(client, q="x", **{"from": "2024-05-02", "to": "2024-05-01"})
