@@ -259,8 +259,9 @@ def _remember(article: Article, relation: str, objects: list):
     in the database, without rebuilding the relation's own (costlier) query.
     """
     queryset = _MODELS[relation]._default_manager.all()
-    queryset._defer_next_filter = True
-    queryset = queryset.filter(pk__in=[obj.pk for obj in objects])
+    # Applied only if the queryset is ever filtered further (as `filter()` after
+    # `_defer_next_filter` would), so building it costs no query compilation.
+    queryset._deferred_filter = (False, (), {"pk__in": [obj.pk for obj in objects]})
     queryset._result_cache = objects
     queryset._prefetch_done = True
     article._prefetched_objects_cache[relation] = queryset
