@@ -129,6 +129,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DB_PREPARED_STATEMENTS"):
+    # Server-side binding with prepared statements: less PostgreSQL CPU per page. Needs
+    # persistent connections (CONN_MAX_AGE > 0) and a direct connection or session pooling;
+    # a transaction-pooling PgBouncer cannot carry prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", ""))}

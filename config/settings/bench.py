@@ -15,5 +15,10 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 ROOT_URLCONF = "config.bench_urls"
 PAGE_CACHE_BYPASS_HEADER = "HTTP_X_BENCH_BYPASS_CACHE"
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "600"))  # noqa: F405
+# As docs/deploy.md recommends for web servers with a direct connection to PostgreSQL.
+if env_bool("DB_PREPARED_STATEMENTS", default=True):  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        server_side_binding=True, prepare_threshold=5
+    )
 SERVE_MEDIA = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
