@@ -5,25 +5,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.test_article_page import ANATOMY
+
 from .conftest import STORY_TITLE, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# The article page's anatomy, in order (templates mark each block with data-block).
-ARTICLE_BLOCKS = [
-    "title",
-    "byline",
-    "dates",
-    "taxonomy",
-    "lead_media",
-    "body",
-    "note_to_readers",
-    "support_appeal",
-    "attribution",
-    "community_links",
-    "articles_by",
-    "site_notices",
-]
 
 
 def test_reader_goes_from_home_through_a_region_to_the_article(open_page, published_story):
@@ -39,8 +25,8 @@ def test_reader_goes_from_home_through_a_region_to_the_article(open_page, publis
 
     assert page.locator("h1").inner_text().endswith(STORY_TITLE)
     found = page.eval_on_selector_all("[data-block]", "nodes => nodes.map(n => n.dataset.block)")
-    assert found == ARTICLE_BLOCKS
-    for block in ARTICLE_BLOCKS:
+    assert found == ANATOMY
+    for block in ANATOMY:
         assert page.locator(f'[data-block="{block}"]').is_visible(), block
     body = page.locator('[data-block="body"]')
     assert "forty thousand mangrove seedlings" in body.inner_text()
