@@ -4,7 +4,6 @@ import builtins
 import datetime
 import json
 import resource
-import socket
 import time
 
 import pytest
@@ -45,21 +44,14 @@ def atom(entries: str, *, attributes: str = "") -> bytes:
 
 
 @pytest.fixture
-def no_escape(monkeypatch):
+def no_escape(no_network, monkeypatch):
     """Fails the test on any outbound connection or file opened while it runs."""
-    attempts = []
-
-    def refuse_connection(*args, **kwargs):
-        attempts.append(("connect", args))
-        raise OSError("network is off in this test")
+    attempts = no_network
 
     def refuse_open(file, *args, **kwargs):
         attempts.append(("open", file))
         raise OSError("file system is off in this test")
 
-    monkeypatch.setattr(socket.socket, "connect", refuse_connection)
-    monkeypatch.setattr(socket, "create_connection", refuse_connection)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse_connection)
     monkeypatch.setattr(builtins, "open", refuse_open)
     return attempts
 

@@ -2,7 +2,6 @@
 
 import datetime
 import json
-import socket
 
 import pytest
 
@@ -37,20 +36,6 @@ OPEN_GRAPH = (
     '<meta property="article:section" content="Agriculture">'
     '<meta name="author" content="Lena Ortiz">'
 )
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network is off in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    return attempts
 
 
 class TestArticlePage:

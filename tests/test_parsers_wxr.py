@@ -4,7 +4,6 @@ import datetime
 import io
 import json
 import resource
-import socket
 import time
 
 import pytest
@@ -95,20 +94,6 @@ def thumbnail(attachment_id: int) -> str:
 
 def items_of(content: bytes) -> list:
     return list(iter_wxr(io.BytesIO(content)))
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    attempts = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network is off in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    return attempts
 
 
 class TestSite:
