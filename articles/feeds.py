@@ -26,6 +26,7 @@ from django.utils.html import escape
 from taggit.models import Tag
 
 from .models import Article, Author, InDepthReport, Region, Source, Theme
+from .presentation import author_names
 
 FEED_SIZE = 30
 JSON_FEED_CONTENT_TYPE = "application/feed+json"
@@ -63,13 +64,6 @@ def original_url(article: Article, request) -> str:
         or article.source.homepage
         or request.build_absolute_uri(article.source.get_absolute_url())
     )
-
-
-def byline(article: Article) -> str:
-    names = [author.name for author in article.ordered_authors]
-    if len(names) > 1:
-        return ", ".join(names[:-1]) + " and " + names[-1]
-    return names[0] if names else ""
 
 
 def item_content_html(article: Article, request) -> str:
@@ -135,7 +129,7 @@ class ArticleFeed(Feed):
         return item.get_absolute_url()
 
     def item_author_name(self, item):
-        return byline(item) or None
+        return author_names(item) or None
 
     def item_pubdate(self, item):
         return item.published_at

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
+from .prepared import PreparedQuery
 from .sanitize import clean_html, strip_control_characters
 
 SLUG_MAX_LENGTH = 200
@@ -471,6 +472,14 @@ class ArticleQuerySet(models.QuerySet):
         ).defer("search_names", "search_vector")
 
 
+class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
+    def live_by_slug(self, slug: str) -> "Article | None":
+        """The live article at this address, loaded as `for_detail()` loads it: the article
+        page's lookup, compiled once per connection (see articles/prepared.py)."""
+        found = _LIVE_BY_SLUG(using=self.db, slug=slug, now=timezone.now())
+        return found[0] if found else None
+
+
 class Article(SluggedModel):
     slug_source_field = "title"
 
@@ -535,7 +544,7 @@ class Article(SluggedModel):
     history = HistoricalRecords(
         excluded_fields=["lead_image_renditions", "updated_at", "search_names", "search_vector"]
     )
-    objects = ArticleQuerySet.as_manager()
+    objects = ArticleManager()
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -732,6 +741,13 @@ class Article(SluggedModel):
         for override in self.block_overrides.all():
             blocks[override.key] = "" if override.hide else override.content
         return blocks
+
+
+_LIVE_BY_SLUG = PreparedQuery(
+    lambda slug, now: Article.objects.published(now).for_detail().filter(slug=slug),
+    slug=Article._meta.get_field("slug"),
+    now=Article._meta.get_field("published_at"),
+)
 
 
 class Byline(models.Model):

@@ -6,7 +6,7 @@ import json
 import feedparser
 import pytest
 from django.db import connection
-from django.template import Context, Template
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -220,8 +220,8 @@ class TestAutodiscovery:
         assert f'href="/feeds/regions/{region.slug}/atom/"' in html
 
     def test_the_include_offers_subject_feeds_only_for_known_subjects(self):
-        template = Template('{% include "includes/_feed_autodiscovery.html" %}')
-        html = template.render(Context({"subject": ThemeFactory(name="Energy")}))
+        template = engines["jinja2"].from_string('{% include "includes/_feed_autodiscovery.html" %}')
+        html = template.render({"subject": ThemeFactory(name="Energy")})
         assert 'href="/feeds/themes/energy/atom/"' in html
-        html = template.render(Context({"subject": "not a subject"}))
+        html = template.render({"subject": "not a subject"})
         assert html.count('rel="alternate"') == 3

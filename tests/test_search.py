@@ -43,7 +43,7 @@ def search(client, **params):
 
 
 def found_titles(response) -> list[str]:
-    return [article.title for article in response.context["articles"]]
+    return [article.title for article in response.context_data["articles"]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ class TestMatching:
     def test_an_empty_query_lists_nothing_and_explains_the_syntax(self, client):
         PublishedArticleFactory(title="Anything")
         response = search(client, q="   ")
-        assert not response.context["searched"]
+        assert not response.context_data["searched"]
         assert found_titles(response) == []
         assert "OR" in response.content.decode()
 
@@ -389,7 +389,7 @@ class TestFilters:
         PublishedArticleFactory(title="Wheat harvest")
         response = search(client, q="wheat", region="nowhere", **{"from": "yesterday"})
         assert found_titles(response) == ["Wheat harvest"]
-        assert response.context["form"].errors.keys() == {"region", "from"}
+        assert response.context_data["form"].errors.keys() == {"region", "from"}
 
     def test_filter_menus_keep_the_choice_and_escape_names(self, client):
         RegionFactory(name="Rivers & <Deltas>", slug="rivers-deltas")
@@ -406,7 +406,7 @@ class TestFilters:
 
     def test_an_end_before_the_start_is_an_error(self, client):
         response = search(client, q="x", **{"from": "2024-05-02", "to": "2024-05-01"})
-        assert "to" in response.context["form"].errors
+        assert "to" in response.context_data["form"].errors
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ class TestResultsPage:
         for number in range(5):
             PublishedArticleFactory(title=f"Ferry timetable {number}").themes.add(theme)
         response = search(client, q="ferry", theme=theme.slug, page=2)
-        assert response.context["page_obj"].number == 2
+        assert response.context_data["page_obj"].number == 2
         assert len(found_titles(response)) == 2
         html = response.content.decode()
         assert "q=ferry" in html and f"theme={theme.slug}" in html and "page=3" in html
@@ -452,7 +452,7 @@ class TestResultsPage:
         for days in range(5):
             PublishedArticleFactory(title=f"Tariff news {days}", published_at=days_ago(days + 1))
         response = search(client, q="tariff")
-        assert response.context["page_obj"].paginator.count == 3
+        assert response.context_data["page_obj"].paginator.count == 3
         assert "Over 3 articles match" in response.content.decode()
         if connection.vendor == "postgresql":  # the newest matches are the ones ranked
             assert set(found_titles(response)) == {

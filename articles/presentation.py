@@ -1,0 +1,205 @@
+"""What public pages print beyond model fields: lead media sources, what an article is filed
+under, share links, JSON-LD, feed autodiscovery and the section navigation.
+
+Plain functions of their inputs, called from the public templates (see `articles.jinja2`) and
+from feeds; none of them knows about a template engine.
+"""
+
+import json
+from urllib.parse import quote
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from . import media
+from .links import subject_url
+from .models import Region, Theme
+
+# Inside <script> an HTML parser only looks for "</script"; escaping these three characters
+# (as Django's json_script does) means no string in the data can end the element early.
+_JSON_IN_HTML_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+# Share pages that take the page's address (and sometimes its title) in the query string:
+# plain links, nothing of theirs is loaded until a reader clicks. {url} and {title} stand for
+# the percent-encoded address and title.
+_SHARE_TARGETS = (
+    ("Email", "mailto:?subject={title}&body={url}"),
+    ("Mastodon", "https://mastodonshare.com/?text={title}&url={url}"),
+    ("Bluesky", "https://bsky.app/intent/compose?text={title}%20{url}"),
+    ("Facebook", "https://www.facebook.com/sharer/sharer.php?u={url}"),
+    ("X", "https://x.com/intent/post?text={title}&url={url}"),
+    ("LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?url={url}"),
+    ("Reddit", "https://www.reddit.com/submit?url={url}&title={title}"),
+)
+
+# (relation, label for one, label for several, rel attribute of its links)
+_TAXONOMY = (
+    ("regions", "Region", "Regions", ""),
+    ("themes", "Theme", "Themes", ""),
+    ("reports", "In-depth Report", "In-depth Reports", ""),
+    ("tags", "Tags", "Tags", "tag"),
+)
+
+NAVIGATION_SIZE = 12
+
+
+def absolute_url(request, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else settings.SITE_URL + url
+
+
+def lead_image(article, request=None) -> dict | None:
+    """The lead image's src, srcset (every rendition by width), intrinsic size and absolute URL."""
+    if not article.lead_image:
+        return None
+    storage = article.lead_image.storage
+    renditions = article.lead_image_renditions or []
+    if renditions:
+        largest = renditions[-1]
+        src, width, height = storage.url(largest["name"]), largest["width"], largest["height"]
+        srcset = ", ".join(f"{storage.url(r['name'])} {r['width']}w" for r in renditions)
+    else:
+        src, width, height, srcset = article.lead_image.url, None, None, ""
+    return {
+        "src": src,
+        "srcset": srcset,
+        "width": width,
+        "height": height,
+        "absolute_src": absolute_url(request, src),
+    }
+
+
+def taxonomy(article) -> list[dict]:
+    """What the article is filed under, by kind: a label and (name, address) pairs."""
+    groups = []
+    for relation, one, several, rel in _TAXONOMY:
+        filed = list(getattr(article, relation).all())
+        if filed:
+            groups.append(
+                {
+                    "label": one if len(filed) == 1 else several,
+                    "rel": rel,
+                    "links": [(str(subject), subject_url(subject)) for subject in filed],
+                }
+            )
+    return groups
+
+
+def kicker(article) -> str:
+    """The label printed before the title: the editor's, or "Video" for a video-led article."""
+    return article.kicker or ("Video" if article.video_url else "")
+
+
+def author_names(article) -> str:
+    """The article's authors as a reader says them: "A", "A and B", "A, B and C"."""
+    names = [author.name for author in article.ordered_authors]
+    if len(names) > 1:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if names else ""
+
+
+def video_mime_type(url: str) -> str:
+    return media.video_mime_type(url)
+
+
+def privacy_embed_url(url: str) -> str:
+    return media.privacy_embed_url(url)
+
+
+def share_links(article, page_url: str) -> list[tuple[str, str]]:
+    """(label, href) pairs for sharing the article's address on this site."""
+    url, title = quote(page_url, safe=""), quote(article.title, safe="")
+    return [(label, link.format(url=url, title=title)) for label, link in _SHARE_TARGETS]
+
+
+def news_article_data(article, request, page_url: str = "") -> dict:
+    """The schema.org NewsArticle description of an article, as a plain dict."""
+    page_url = page_url or absolute_url(request, article.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "url": page_url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": page_url},
+        "inLanguage": article.language,
+        "dateModified": article.updated_at.isoformat(),
+        "author": [
+            {
+                "@type": "Person",
+                "name": author.name,
+                "url": absolute_url(request, subject_url(author)),
+            }
+            for author in article.ordered_authors
+        ],
+        "publisher": {
+            "@type": "Organization",
+            "name": settings.SITE_NAME,
+            "url": settings.SITE_URL,
+        },
+        "sourceOrganization": {"@type": "Organization", "name": article.source.name},
+        "copyrightHolder": {"@type": "Organization", "name": article.copyright_holder},
+        "copyrightYear": article.copyright_year,
+    }
+    if article.dek:
+        data["description"] = article.dek
+    if article.published_at:
+        data["datePublished"] = article.published_at.isoformat()
+    if article.original_url:
+        data["isBasedOn"] = article.original_url
+    if article.source.homepage:
+        data["sourceOrganization"]["url"] = article.source.homepage
+    if article.licence_url:
+        data["license"] = article.licence_url
+    image = lead_image(article, request)
+    if image:
+        data["image"] = [image["absolute_src"]]
+    return data
+
+
+def json_for_script_element(data) -> str:
+    return json.dumps(data, ensure_ascii=False).translate(_JSON_IN_HTML_ESCAPES)
+
+
+def article_json_ld(article, request, page_url: str = "") -> SafeString:
+    """The article's NewsArticle JSON-LD, in its <script> element."""
+    data = json_for_script_element(news_article_data(article, request, page_url))
+    return mark_safe(f'<script type="application/ld+json">{data}</script>')  # noqa: S308
+
+
+def subject_feeds(subject) -> list[dict]:
+    """RSS and Atom feeds of a listing's subject (a region, theme, report, author, source or
+    tag); nothing for anything else."""
+    from .feeds import SUBJECTS
+
+    kinds = {model: kind for kind, (model, *_rest) in SUBJECTS.items()}
+    kind = kinds.get(type(subject))
+    if kind is None or not getattr(subject, "slug", ""):
+        return []
+    name = str(subject)
+    kwargs = {"kind": kind, "slug": subject.slug}
+    return [
+        {
+            "type": "application/rss+xml",
+            "title": f"{name} (RSS)",
+            "href": reverse("discovery:subject_feed_rss", kwargs=kwargs),
+        },
+        {
+            "type": "application/atom+xml",
+            "title": f"{name} (Atom)",
+            "href": reverse("discovery:subject_feed_atom", kwargs=kwargs),
+        },
+    ]
+
+
+def navigation_sections() -> dict[str, list[tuple[str, str]]]:
+    """Top-level regions and the themes as (name, url) pairs."""
+    return {
+        "regions": [
+            (region.name, region.get_absolute_url())
+            for region in Region.objects.filter(parent=None)[:NAVIGATION_SIZE]
+        ],
+        "themes": [
+            (theme.name, theme.get_absolute_url())
+            for theme in Theme.objects.all()[:NAVIGATION_SIZE]
+        ],
+    }
