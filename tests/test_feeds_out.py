@@ -220,7 +220,9 @@ class TestAutodiscovery:
         assert f'href="/feeds/regions/{region.slug}/atom/"' in html
 
     def test_the_include_offers_subject_feeds_only_for_known_subjects(self):
-        template = engines["jinja2"].from_string('{% include "includes/_feed_autodiscovery.html" %}')
+        template = engines["jinja2"].from_string(
+            '{% include "includes/_feed_autodiscovery.html" %}'
+        )
         html = template.render({"subject": ThemeFactory(name="Energy")})
         assert 'href="/feeds/themes/energy/atom/"' in html
         html = template.render({"subject": "not a subject"})
