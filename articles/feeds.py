@@ -26,7 +26,7 @@ from django.utils.html import escape
 from taggit.models import Tag
 
 from .models import Article, Author, InDepthReport, Region, Source, Theme
-from .presentation import author_names
+from .presentation import author_names, lead_image
 
 FEED_SIZE = 30
 JSON_FEED_CONTENT_TYPE = "application/feed+json"
@@ -46,15 +46,8 @@ def feed_articles():
 
 def lead_image_url(article: Article, request) -> str:
     """The absolute address of the article's largest lead image, or ''."""
-    if not article.lead_image:
-        return ""
-    renditions = article.lead_image_renditions or []
-    url = (
-        article.lead_image.storage.url(renditions[-1]["name"])
-        if renditions
-        else article.lead_image.url
-    )
-    return request.build_absolute_uri(url)
+    image = lead_image(article, request)
+    return image["absolute_src"] if image else ""
 
 
 def original_url(article: Article, request) -> str:
@@ -207,6 +200,30 @@ SUBJECTS = {
     "sources": (Source, lambda articles, source: articles.filter(source=source), "articles:source"),
     "tags": (Tag, lambda articles, tag: articles.filter(tags=tag), "articles:tag"),
 }
+
+_KIND_OF_MODEL = {model: kind for kind, (model, _narrow, _url_name) in SUBJECTS.items()}
+
+
+def subject_feeds(subject) -> list[dict]:
+    """RSS and Atom feeds of a listing's subject (a region, theme, report, author, source or
+    tag), for <link rel="alternate"> in its head; nothing for anything else."""
+    kind = _KIND_OF_MODEL.get(type(subject))
+    if kind is None or not getattr(subject, "slug", ""):
+        return []
+    name = str(subject)
+    kwargs = {"kind": kind, "slug": subject.slug}
+    return [
+        {
+            "type": "application/rss+xml",
+            "title": f"{name} (RSS)",
+            "href": reverse("discovery:subject_feed_rss", kwargs=kwargs),
+        },
+        {
+            "type": "application/atom+xml",
+            "title": f"{name} (Atom)",
+            "href": reverse("discovery:subject_feed_atom", kwargs=kwargs),
+        },
+    ]
 
 
 class SubjectArticlesFeed(ArticleFeed):

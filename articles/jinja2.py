@@ -8,8 +8,6 @@ The names templates use, beyond Jinja2's own, are registered here; what they com
 `articles.presentation` and the models.
 """
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.core.cache import cache
 from django.template import defaultfilters
@@ -19,7 +17,7 @@ from django.utils import dateformat, timezone
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
-from . import presentation
+from . import feeds, presentation
 from .cache import content_generation
 from .links import subject_url
 
@@ -57,7 +55,7 @@ def querystring(request, **changes) -> str:
             query.pop(name, None)
         else:
             query[name] = str(value)
-    return "?" + urlencode(sorted(query.lists()), doseq=True)
+    return "?" + query.urlencode()
 
 
 @pass_context
@@ -84,8 +82,7 @@ def environment(**options) -> Environment:
         querystring=querystring,
         site_fragment=site_fragment,
         navigation_sections=presentation.navigation_sections,
-        subject_feeds=presentation.subject_feeds,
-        lead_image=presentation.lead_image,
+        subject_feeds=feeds.subject_feeds,
         taxonomy=presentation.taxonomy,
         share_links=presentation.share_links,
         article_json_ld=presentation.article_json_ld,

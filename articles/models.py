@@ -590,12 +590,6 @@ class Article(SluggedModel):
     def get_absolute_url(self):
         return reverse("articles:article", kwargs={"slug": self.slug})
 
-    def refresh_search_document(self):
-        """Re-read the names search weighs lowest (authors, taxonomy...) and store them."""
-        from .search import refresh_search_documents
-
-        refresh_search_documents([self.pk])
-
     def _prepare_lead_image(self):
         """Re-encode a newly uploaded lead image and (re)build its renditions."""
         from .images import clean_image, make_renditions, store_clean_image

@@ -9,7 +9,6 @@ import json
 from urllib.parse import quote
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from . import media
@@ -112,9 +111,8 @@ def share_links(article, page_url: str) -> list[tuple[str, str]]:
     return [(label, link.format(url=url, title=title)) for label, link in _SHARE_TARGETS]
 
 
-def news_article_data(article, request, page_url: str = "") -> dict:
-    """The schema.org NewsArticle description of an article, as a plain dict."""
-    page_url = page_url or absolute_url(request, article.get_absolute_url())
+def news_article_data(article, request, page_url: str, image: dict | None) -> dict:
+    """The schema.org NewsArticle description of an article (`image` is its `lead_image`)."""
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -150,7 +148,6 @@ def news_article_data(article, request, page_url: str = "") -> dict:
         data["sourceOrganization"]["url"] = article.source.homepage
     if article.licence_url:
         data["license"] = article.licence_url
-    image = lead_image(article, request)
     if image:
         data["image"] = [image["absolute_src"]]
     return data
@@ -160,35 +157,10 @@ def json_for_script_element(data) -> str:
     return json.dumps(data, ensure_ascii=False).translate(_JSON_IN_HTML_ESCAPES)
 
 
-def article_json_ld(article, request, page_url: str = "") -> SafeString:
+def article_json_ld(article, request, page_url: str, image: dict | None) -> SafeString:
     """The article's NewsArticle JSON-LD, in its <script> element."""
-    data = json_for_script_element(news_article_data(article, request, page_url))
+    data = json_for_script_element(news_article_data(article, request, page_url, image))
     return mark_safe(f'<script type="application/ld+json">{data}</script>')  # noqa: S308
-
-
-def subject_feeds(subject) -> list[dict]:
-    """RSS and Atom feeds of a listing's subject (a region, theme, report, author, source or
-    tag); nothing for anything else."""
-    from .feeds import SUBJECTS
-
-    kinds = {model: kind for kind, (model, *_rest) in SUBJECTS.items()}
-    kind = kinds.get(type(subject))
-    if kind is None or not getattr(subject, "slug", ""):
-        return []
-    name = str(subject)
-    kwargs = {"kind": kind, "slug": subject.slug}
-    return [
-        {
-            "type": "application/rss+xml",
-            "title": f"{name} (RSS)",
-            "href": reverse("discovery:subject_feed_rss", kwargs=kwargs),
-        },
-        {
-            "type": "application/atom+xml",
-            "title": f"{name} (Atom)",
-            "href": reverse("discovery:subject_feed_atom", kwargs=kwargs),
-        },
-    ]
 
 
 def navigation_sections() -> dict[str, list[tuple[str, str]]]:

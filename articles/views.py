@@ -16,6 +16,7 @@ from taggit.models import Tag
 
 from .models import Article, Author, InDepthReport, Region, Source, Theme
 from .pagination import ListingPaginator
+from .presentation import lead_image
 
 
 class PublishedArticlesMixin:
@@ -161,6 +162,7 @@ class ArticlePageMixin:
         return super().get_context_data(
             canonical_url=article.canonical_url(self.request),
             page_url=self.request.build_absolute_uri(article.get_absolute_url()),
+            image=lead_image(article, self.request),
             **kwargs,
         )
 

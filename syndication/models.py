@@ -388,10 +388,6 @@ class ImportRun(models.Model):
         self.finished_at = timezone.now()
         self.save()
 
-    @property
-    def is_success(self) -> bool:
-        return self.status in {RunStatus.SUCCEEDED, RunStatus.NOT_MODIFIED}
-
 
 class ImportedItemQuerySet(models.QuerySet):
     def upstream_changed(self):

@@ -62,7 +62,7 @@ class TestQuerystring:
     def test_replaces_and_removes_parameters_and_keeps_the_rest(self):
         request = RequestFactory().get("/search/", {"q": "salt & water", "author": "a", "page": 3})
 
-        assert querystring(request, page=4) == "?author=a&page=4&q=salt+%26+water"
+        assert querystring(request, page=4) == "?q=salt+%26+water&author=a&page=4"
         assert querystring(request, author=None, page=None) == "?q=salt+%26+water"
 
 
