@@ -6,4 +6,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Content"
 
     def ready(self):
-        from . import search, signals  # noqa: F401
+        # The editorial admin lives in its own package; search and cache signals connect here.
+        from articles.editorial import admin  # noqa: F401
+        from articles.search import engine  # noqa: F401
+        from articles.site import signals  # noqa: F401

@@ -725,7 +725,7 @@ class Article(SluggedModel):
     @property
     def video_kind(self) -> str:
         """'file' for a direct video, 'youtube' or 'vimeo' for a privacy-friendly embed."""
-        from .media import video_kind
+        from articles.site.media import video_kind
 
         return video_kind(self.video_url)
 

@@ -30,7 +30,8 @@ from django.core.cache import cache
 from django.db import connections
 from taggit.models import Tag, TaggedItem
 
-from .cache import content_generation
+from articles.site.generation import content_generation
+
 from .models import (
     Article,
     ArticleBlockOverride,

@@ -161,7 +161,7 @@ def measure_queries(rows: list[Row]):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from articles.http_cache import CACHE_STATUS_HEADER
+    from articles.site.caching import CACHE_STATUS_HEADER
 
     client = Client()
     for row in rows:
@@ -189,7 +189,7 @@ def time_search(repeat: int = 3) -> dict:
     from django.test import Client
 
     from articles.models import Article
-    from articles.search import highlight, search_articles
+    from articles.search.engine import highlight, search_articles
 
     client = Client()
     bypass = {f"HTTP_{BYPASS_HEADER.upper().replace('-', '_')}": "1"}

@@ -5,8 +5,8 @@ from django.views.static import serve as serve_file
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("articles.urls")),
-    path("", include("articles.discovery_urls")),
+    path("", include("articles.site.urls")),
+    path("", include("articles.distribution.urls")),
 ]
 
 if settings.SERVE_MEDIA:

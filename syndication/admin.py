@@ -12,13 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from articles.models import ArticleStatus, PublishingBlocked, Source
-from syndication.importer import (
-    accept_upstream_changes,
-    dismiss_upstream_changes,
-    import_feed,
-    import_url,
-    upstream_diff,
-)
+from syndication.entry import import_feed, import_url
 from syndication.models import (
     Feed,
     FeedHealth,
@@ -28,6 +22,11 @@ from syndication.models import (
     ItemFailure,
     MappingRule,
     RunStatus,
+)
+from syndication.pipeline.upstream import (
+    accept_upstream_changes,
+    dismiss_upstream_changes,
+    upstream_diff,
 )
 from syndication.tasks import enqueue_feed_import
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from syndication.importer import import_feed
+from syndication.entry import import_feed
 from syndication.models import Feed, ImportRun, Trigger
 
 

@@ -1,6 +1,7 @@
 """The editorial admin: listing, filtering, bulk workflow, rights in the form, rich text,
 images, escaping of third-party metadata and comparable revision history."""
 
+import csv
 import datetime
 import io
 
@@ -163,6 +164,20 @@ class TestBulkActions:
         assert live.status == ArticleStatus.WITHDRAWN
         assert live.withdrawn_at is not None
         assert not Article.objects.published().exists()
+
+    def test_export_downloads_the_selection_as_csv_safe_for_spreadsheets(self, chief):
+        formula = ArticleFactory(title='=HYPERLINK("https://evil.example")')
+        plain = ArticleFactory(title="River towns count their bridges")
+        response = chief.post(
+            CHANGELIST,
+            {"action": "export_csv", "_selected_action": [str(formula.pk), str(plain.pk)]},
+        )
+        assert response["Content-Disposition"] == 'attachment; filename="articles.csv"'
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[0][:4] == ["id", "title", "source", "status"]
+        titles = {row[1] for row in rows[1:]}
+        assert titles == {'\'=HYPERLINK("https://evil.example")', "River towns count their bridges"}
+        assert rows[1][-1].endswith(formula.get_absolute_url())
 
 
 class TestChangeForm:

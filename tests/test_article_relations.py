@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from articles.links import subject_url
 from articles.models import Article, ArticleBlockOverride, SiteBlock, SiteBlockKey
+from articles.site.links import subject_url
 
 from .factories import (
     AuthorFactory,

@@ -34,13 +34,13 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from articles import csv_export
+from articles.editorial import csv_export
 from articles.images import ImageRejected, clean_image
 from articles.models import Article, Author, upload_to_lead_images
 from articles.sanitize import clean_html
-from syndication import fetching
-from syndication.fetching import FetchError, UnsafeURL
-from syndication.importer import import_feed, import_feed_file, import_wxr
+from syndication.entry import import_feed, import_feed_file, import_wxr
+from syndication.fetching import client as fetching
+from syndication.fetching.client import FetchError, UnsafeURL
 from syndication.models import Feed, ImportedItem
 from syndication.parsers import ParseError, iter_wxr, parse_feed
 from tests.browser.content import Item, rss

@@ -10,9 +10,10 @@ from django.test import Client
 from articles.images import sniff_format
 from articles.models import Article
 from articles.sanitize import clean_html
-from syndication.body_images import localise_body_images
-from syndication.importer import accept_upstream_changes, import_feed_file, import_wxr
+from syndication.entry import import_feed_file, import_wxr
 from syndication.models import ImportedItem
+from syndication.pipeline.body_images import localise_body_images
+from syndication.pipeline.upstream import accept_upstream_changes
 from tests.factories import LicensedSourceFactory
 from tests.feedbuilders import Post, png, png_declaring, rss, story, wxr
 from tests.httpserver import LocalServer

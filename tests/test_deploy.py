@@ -361,7 +361,7 @@ def test_healthz_pings_redis_with_the_rq_backend(client):
 # JSON logs
 
 
-def format_record(logger_name="syndication.importer", level=logging.INFO, **kwargs):
+def format_record(logger_name="syndication.pipeline.store", level=logging.INFO, **kwargs):
     record = logging.getLogger(logger_name).makeRecord(
         logger_name,
         level,
@@ -381,7 +381,7 @@ def test_a_log_line_is_one_json_object_with_time_level_logger_and_message():
     assert "\n" not in line
     entry = json.loads(line)
     assert entry["level"] == "INFO"
-    assert entry["logger"] == "syndication.importer"
+    assert entry["logger"] == "syndication.pipeline.store"
     assert entry["message"] == "imported 3 items"
     assert entry["time"].endswith("+00:00")
 

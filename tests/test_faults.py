@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from articles.models import Article
-from syndication.importer import import_feed
+from syndication.entry import import_feed
 from syndication.models import Feed, ImportedItem, ImportRun, RunStatus
 from tests.factories import LicensedSourceFactory
 from tests.feedbuilders import png, rss, story

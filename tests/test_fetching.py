@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from syndication.fetching import (
+from syndication.fetching.client import (
     FetchError,
     FetchResult,
     FetchTimeout,

@@ -17,7 +17,7 @@ from articles.models import (
     Source,
 )
 from articles.sanitize import clean_html
-from articles.search import names_by_article, search_articles, search_names_for
+from articles.search.engine import names_by_article, search_articles, search_names_for
 
 pytestmark = pytest.mark.django_db
 

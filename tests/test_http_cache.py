@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
 
-from articles import http_cache
-from articles.cache import content_generation
 from articles.models import Article, SiteBlock, SiteBlockKey
+from articles.site import caching as http_cache
+from articles.site.generation import content_generation
 
 from .factories import PublishedArticleFactory, RegionFactory, make_user
 

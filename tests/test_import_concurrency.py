@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 
 from articles.models import Article
-from syndication.importer import import_document, import_feed, start_run
+from syndication.entry import import_document, import_feed
 from syndication.items import ParsedFeed, ParsedItem
 from syndication.models import Feed, ImportedItem, RunKind, RunStatus
+from syndication.pipeline.runs import start_run
 from tests.factories import LicensedSourceFactory
 from tests.feedbuilders import rss, story
 from tests.httpserver import LocalServer, Response

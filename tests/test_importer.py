@@ -7,17 +7,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from articles.models import Article, ArticleStatus, Author, Redirect
-from syndication import importer
-from syndication.importer import (
-    ANOMALY_NO_ITEMS,
-    accept_upstream_changes,
-    import_document,
-    import_feed,
-    import_url,
-    import_wxr,
-    start_run,
-    upstream_diff,
-)
+from syndication.entry import import_document, import_feed, import_url, import_wxr
 from syndication.items import ParsedFeed, ParsedItem
 from syndication.models import (
     FailureKind,
@@ -29,6 +19,9 @@ from syndication.models import (
     RunKind,
     RunStatus,
 )
+from syndication.pipeline import store as importer
+from syndication.pipeline.runs import ANOMALY_NO_ITEMS, start_run
+from syndication.pipeline.upstream import accept_upstream_changes, upstream_diff
 from tests.factories import (
     AuthorFactory,
     LicensedSourceFactory,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from lxml import html
 
 from articles.models import Article
-from articles.pagination import CHUNK_SIZE, ListingPaginator
+from articles.site.pagination import CHUNK_SIZE, ListingPaginator
 
 from .factories import LicensedSourceFactory, PublishedArticleFactory, RegionFactory
 
@@ -80,7 +80,7 @@ class TestPages:
         articles_hours_ago(5)
         listing = Article.objects.published().for_listing()
 
-        with mock.patch("articles.pagination.CHUNK_SIZE", 2):
+        with mock.patch("articles.site.pagination.CHUNK_SIZE", 2):
             paginator = ListingPaginator(listing, 3, listing="/test/")
             first, second = paginator.page(1), paginator.page(2)
             again = ListingPaginator(listing, 3, listing="/test/").page(2)

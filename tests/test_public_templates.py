@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from articles.cache import bump_content_generation
-from articles.jinja2 import date, querystring, truncatechars
+from articles.site.generation import bump_content_generation
+from articles.site.jinja2 import date, querystring, truncatechars
 from tests.factories import RegionFactory
 
 MOMENT = datetime.datetime(2026, 3, 7, 23, 30, tzinfo=datetime.UTC)

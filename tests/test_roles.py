@@ -4,8 +4,8 @@ out. Every check logs in as a real user of the group created by the roles migrat
 import pytest
 from django.urls import reverse
 
+from articles.editorial.roles import EDITORS, IMPORTERS
 from articles.models import Article, ArticleStatus, InDepthReport, Region, Source, Theme
-from articles.roles import EDITORS, IMPORTERS
 
 from .admin_helpers import (
     PASSWORD,

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article, ArticleStatus, Byline
-from articles.search import (
+from articles.search.engine import (
     ParsedQuery,
     excerpt_around,
     mark_terms,
@@ -273,7 +273,7 @@ class TestMatching:
 
 class TestReadingNewestFirst:
     """For words most articles contain, PostgreSQL finds the newest matches by reading articles
-    newest first (`articles.search.WALK_SHARE`) instead of asking the index. Both ways must
+    newest first (`articles.search.engine.WALK_SHARE`) instead of asking the index. Both ways must
     find and rank the same articles; these tests force one way, then the other."""
 
     @pytest.fixture
@@ -298,7 +298,7 @@ class TestReadingNewestFirst:
 
     @staticmethod
     def found(client, monkeypatch, *, walk: bool, **params) -> list[str]:
-        monkeypatch.setattr("articles.search.WALK_SHARE", 0.0 if walk else 2.0)
+        monkeypatch.setattr("articles.search.engine.WALK_SHARE", 0.0 if walk else 2.0)
         with CaptureQueriesContext(connection) as queries:
             titles = found_titles(search(client, **params))
         walked = any("OFFSET 0" in query["sql"] for query in queries)
@@ -327,7 +327,7 @@ class TestReadingNewestFirst:
     def test_both_ways_rank_only_the_newest_matches(
         self, client, monkeypatch, theme, postgres_only
     ):
-        monkeypatch.setattr("articles.search.MAX_RANKED", 3)
+        monkeypatch.setattr("articles.search.engine.MAX_RANKED", 3)
         newest_three = {"Island news 1", "Ferry at night 3", "Island news 7"}
         for walk in (False, True):
             titles = self.found(client, monkeypatch, walk=walk, q="ferry", theme=theme.slug)
@@ -448,7 +448,7 @@ class TestResultsPage:
         assert "q=ferry" in html and f"theme={theme.slug}" in html and "page=3" in html
 
     def test_ranking_stops_at_a_bound_and_the_page_says_so(self, client, monkeypatch):
-        monkeypatch.setattr("articles.search.MAX_RANKED", 3)
+        monkeypatch.setattr("articles.search.engine.MAX_RANKED", 3)
         for days in range(5):
             PublishedArticleFactory(title=f"Tariff news {days}", published_at=days_ago(days + 1))
         response = search(client, q="tariff")

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django_prose_editor.widgets import ProseEditorWidget
 from lxml import html
 
-from articles.http_cache import CACHE_STATUS_HEADER
+from articles.site.caching import CACHE_STATUS_HEADER
 from config.security import PROSE_EDITOR_STYLE_HASH, AdminMediaCSPMiddleware, client_ip
 from config.settings import base as base_settings
 

@@ -9,8 +9,8 @@ import socket
 
 import pytest
 
-from syndication import net
-from syndication.fetching import FetchError, UnsafeURL, fetch, validate_url
+from syndication.fetching import addresses as net
+from syndication.fetching.client import FetchError, UnsafeURL, fetch, validate_url
 
 from .httpserver import LocalServer, redirect
 

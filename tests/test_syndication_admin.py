@@ -4,11 +4,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from articles.editorial.roles import EDITORS, IMPORTERS
 from articles.models import Article, ArticleStatus
-from articles.roles import EDITORS, IMPORTERS
-from syndication.importer import import_feed, item_payload, start_run
+from syndication.entry import import_feed
 from syndication.items import ParsedItem
 from syndication.models import Feed, ImportedItem, ImportRun, MappingRule, RunKind
+from syndication.pipeline.payload import item_payload
+from syndication.pipeline.runs import start_run
 from tests.factories import LicensedSourceFactory, RegionFactory, SourceFactory, make_user
 from tests.feedbuilders import rss, story
 from tests.httpserver import LocalServer
@@ -59,7 +61,7 @@ def server(settings):
 
 def imported(source=None, **item_fields) -> ImportedItem:
     """An article imported through the real pipeline from an in-memory item."""
-    from syndication.importer import import_document
+    from syndication.entry import import_document
     from syndication.items import ParsedFeed
 
     source = source or LicensedSourceFactory()

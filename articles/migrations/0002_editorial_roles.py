@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from articles.roles import ARTICLES_PERMISSIONS, ensure_permissions, grant
+from articles.editorial.roles import ARTICLES_PERMISSIONS, ensure_permissions, grant
 
 
 def create_roles(apps, schema_editor):

@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The page cache needs the session (to let signed-in users through) and must sit outside
     # CSRF and messages so it sees the cookies they set: pages that set cookies are not kept.
-    "articles.http_cache.PageCacheMiddleware",
+    "articles.site.caching.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Inside CommonMiddleware, so a 404 finds its stored redirect before APPEND_SLASH guesses.
-    "articles.redirects.RedirectFallbackMiddleware",
+    "articles.site.redirects.RedirectFallbackMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,7 +112,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "articles.jinja2.environment"},
+        "OPTIONS": {"environment": "articles.site.jinja2.environment"},
     },
     # The admin and everything else Django or its apps render.
     {
@@ -124,7 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "articles.context_processors.site",
+                "articles.site.context_processors.site",
             ],
         },
     },

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from articles.roles import EDITORS, IMPORTERS, ensure_permissions, grant
+from articles.editorial.roles import EDITORS, IMPORTERS, ensure_permissions, grant
 
 SYNDICATION_PERMISSIONS = {
     IMPORTERS: [

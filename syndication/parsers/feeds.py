@@ -10,8 +10,8 @@ from typing import Any
 
 import feedparser
 
-from articles.media import video_kind
 from articles.sanitize import strip_control_characters
+from articles.site.media import video_kind
 from syndication.items import ItemError, ParsedAuthor, ParsedFeed, ParsedItem, ParsedMedia
 
 from .common import (

@@ -200,7 +200,7 @@ def restore_editorial_roles():
     """
     from django.apps import apps
 
-    from articles.roles import ARTICLES_PERMISSIONS, grant
+    from articles.editorial.roles import ARTICLES_PERMISSIONS, grant
 
     import_roles = import_module("syndication.migrations.0002_import_roles")
     grant(apps, ARTICLES_PERMISSIONS)
@@ -245,7 +245,7 @@ def published_story(demo_site, feed_server, live_server, settings):
     under the site's CSP); its poster is the feed's photo, fetched and re-encoded on import.
     """
     from articles.models import Article, Region, Source
-    from syndication.importer import import_feed
+    from syndication.entry import import_feed
     from syndication.models import Feed, MappingRule
 
     from .content import Item, jpeg, rss, write_tiny_webm

@@ -52,7 +52,7 @@ HOSTILE_AUTHOR = "<img src=x onerror=alert('author')>Mallory"
 @pytest.fixture
 def hostile_article(demo_site, feed_server):
     from articles.models import Article, Source
-    from syndication.importer import import_feed
+    from syndication.entry import import_feed
     from syndication.models import Feed
 
     from .content import Item, rss

@@ -2,7 +2,7 @@
 
 Rows are written with `bulk_create` in batches, bypassing `save()`: every piece of HTML is
 built from fragments that went through `clean_html` once, so bodies are sanitized by
-construction, and `search_names` is filled in the format `articles.search` keeps, so the
+construction, and `search_names` is filled in the format `articles.search.engine` keeps, so the
 PostgreSQL search trigger indexes each article as it is inserted. Running the command again
 adds more articles (the taxonomy, authors and sources are reused) and never reuses a slug.
 """
@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
-from articles.cache import bump_content_generation
 from articles.models import (
     Article,
     ArticleStatus,
@@ -36,7 +35,8 @@ from articles.models import (
     Theme,
 )
 from articles.sanitize import clean_html
-from articles.search import search_names_for
+from articles.search.engine import search_names_for
+from articles.site.generation import bump_content_generation
 
 SOURCE_COUNT = 40
 AUTHOR_COUNT = 500

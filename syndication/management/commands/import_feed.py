@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.sanitize import is_http_url
-from syndication.fetching import FetchError, fetch
-from syndication.importer import FEED_ACCEPT, import_feed, import_feed_file, source_named
+from syndication.entry import FEED_ACCEPT, import_feed, import_feed_file, source_named
+from syndication.fetching.client import FetchError, fetch
 from syndication.models import Feed, Trigger
 from syndication.parsers import ParseError, parse_feed
 

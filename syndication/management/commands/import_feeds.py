@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.models import Source
-from syndication.importer import import_feed
+from syndication.entry import import_feed
 from syndication.models import Feed, ImportRun, RunStatus, Trigger
 
 from ._output import add_progress_argument, progress_bar, report, ticker

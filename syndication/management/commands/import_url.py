@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.sanitize import is_http_url
-from syndication.importer import import_url
+from syndication.entry import import_url
 from syndication.models import Trigger
 
 from ._output import report_single_run

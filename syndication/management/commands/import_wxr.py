@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
-from syndication.importer import import_wxr, source_named
+from syndication.entry import import_wxr, source_named
 from syndication.models import Trigger
 from syndication.parsers import ParseError, read_wxr_site
 

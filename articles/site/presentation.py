@@ -1,7 +1,7 @@
 """What public pages print beyond model fields: lead media sources, what an article is filed
 under, share links, JSON-LD, feed autodiscovery and the section navigation.
 
-Plain functions of their inputs, called from the public templates (see `articles.jinja2`) and
+Plain functions of their inputs, called from the public templates (see `articles.site.jinja2`) and
 from feeds; none of them knows about a template engine.
 """
 
@@ -11,9 +11,9 @@ from urllib.parse import quote
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
-from . import media
-from .links import subject_url
-from .models import Region, Theme
+from articles.models import Region, Theme
+from articles.site import media
+from articles.site.links import subject_url
 
 # Inside <script> an HTML parser only looks for "</script"; escaping these three characters
 # (as Django's json_script does) means no string in the data can end the element early.

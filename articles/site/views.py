@@ -14,9 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from .models import Article, Author, InDepthReport, Region, Source, Theme
-from .pagination import ListingPaginator
-from .presentation import lead_image
+from articles.models import Article, Author, InDepthReport, Region, Source, Theme
+from articles.site.pagination import ListingPaginator
+from articles.site.presentation import lead_image
 
 
 class PublishedArticlesMixin:

@@ -4,8 +4,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from taggit.models import Tag, TaggedItem
 
-from . import models
-from .cache import bump_content_generation
+from articles import models
+from articles.site.generation import bump_content_generation
 
 _CONTENT_MODELS = (
     models.Article,

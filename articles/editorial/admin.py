@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import (
+from articles.editorial.csv_export import csv_response
+from articles.editorial.forms import (
     PUBLISH_PERMISSION,
     ArticleAdminForm,
     ArticleBlockOverrideForm,
@@ -25,7 +26,7 @@ from .forms import (
     SiteBlockForm,
     SourceAdminForm,
 )
-from .models import (
+from articles.models import (
     Article,
     ArticleBlockOverride,
     ArticleStatus,
@@ -275,7 +276,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     list_per_page = 50
     save_on_top = True
     autocomplete_fields = ["source", "regions", "themes", "reports"]
-    actions = ["send_to_review", "publish", "withdraw"]
+    actions = ["send_to_review", "publish", "withdraw", "export_csv"]
     history_list_display = ["status"]
     object_history_list_template = "admin/articles/article/object_history_list.html"
     readonly_fields = ["lead_image_preview", "withdrawn_at", "created_at", "updated_at"]
@@ -410,6 +411,23 @@ class ArticleAdmin(SimpleHistoryAdmin):
             article.withdraw()
             withdrawn += 1
         self.message_user(request, f"{withdrawn} article(s) withdrawn.", messages.SUCCESS)
+
+    @admin.action(description="Export selected articles as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        rows = (
+            (
+                article.pk,
+                article.title,
+                article.source.name,
+                article.display_status,
+                article.published_at,
+                article.original_url,
+                request.build_absolute_uri(article.get_absolute_url()),
+            )
+            for article in queryset.select_related("source").order_by("pk")
+        )
+        header = ["id", "title", "source", "status", "published at", "original URL", "address"]
+        return csv_response("articles", header, rows)
 
     # -- extra screens and links --------------------------------------------------------------
 

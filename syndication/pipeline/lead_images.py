@@ -7,7 +7,7 @@ caller records the reason as a warning on the item and goes on without the image
 from django.conf import settings
 
 from articles.images import ImageRejected, clean_image, store_clean_image
-from syndication.fetching import FetchError, fetch
+from syndication.fetching.client import FetchError, fetch
 
 IMAGE_ACCEPT = "image/jpeg, image/png, image/gif, image/webp;q=0.9, */*;q=0.1"
 

@@ -21,8 +21,8 @@ from django.core.cache import cache
 from django.http import HttpResponseGone, HttpResponsePermanentRedirect
 from django.template.loader import render_to_string
 
-from .cache import content_generation
-from .models import ArticleStatus, Redirect
+from articles.models import ArticleStatus, Redirect
+from articles.site.generation import content_generation
 
 MAX_HOPS = 5
 HOME_PAGE_PARAMETERS = {"page"}

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django_prose_editor.fields import ProseEditorFormField
 
-from .models import (
+from articles.models import (
     Article,
     ArticleBlockOverride,
     ArticleStatus,
@@ -12,8 +12,8 @@ from .models import (
     SiteBlock,
     Source,
 )
-from .sanitize import is_http_url
-from .validators import validate_uploaded_image
+from articles.sanitize import is_http_url
+from articles.validators import validate_uploaded_image
 
 PUBLISH_PERMISSION = "articles.publish_article"
 

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import feeds, sitemaps
-from .search_views import SearchView
+from articles.distribution import feeds, sitemaps
+from articles.search.views import SearchView
 
 app_name = "discovery"
 

@@ -15,7 +15,7 @@ signed-in user (the session is only looked up when the request carries a session
 so anonymous readers cost no query). Signed-in users always get a fresh page marked
 `Cache-Control: private, no-cache`.
 
-Invalidation: page keys embed the content generation of `articles.cache`, which every
+Invalidation: page keys embed the content generation of `articles.site.generation`, which every
 content change (article, taxonomy, source, rights, site block...) moves, so a change makes
 every stale page unreachable at once. Scheduled articles go live with no save, so the next
 scheduled publication time is remembered per generation and the generation is moved when
@@ -43,7 +43,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
-from .cache import GENERATION_KEY, content_generation
+from articles.site.generation import GENERATION_KEY, content_generation
 
 CACHE_STATUS_HEADER = "X-Page-Cache"
 SAFE_METHODS = ("GET", "HEAD")
@@ -93,7 +93,7 @@ def remember_horizon(generation: int) -> float:
 
     One indexed query, made once per generation.
     """
-    from .models import Article
+    from articles.models import Article
 
     next_at = (
         Article.objects.scheduled()

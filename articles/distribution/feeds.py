@@ -25,8 +25,8 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from taggit.models import Tag
 
-from .models import Article, Author, InDepthReport, Region, Source, Theme
-from .presentation import author_names, lead_image
+from articles.models import Article, Author, InDepthReport, Region, Source, Theme
+from articles.site.presentation import author_names, lead_image
 
 FEED_SIZE = 30
 JSON_FEED_CONTENT_TYPE = "application/feed+json"

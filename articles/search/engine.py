@@ -58,8 +58,8 @@ from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
 from taggit.models import Tag, TaggedItem
 
-from .models import Article, Author, Byline, InDepthReport, Region, Source, Theme
-from .sanitize import plain_text
+from articles.models import Article, Author, Byline, InDepthReport, Region, Source, Theme
+from articles.sanitize import plain_text
 
 # Must match the configuration the trigger in migration 0003 indexes with.
 SEARCH_CONFIG = "english"

@@ -46,7 +46,7 @@ import httpx
 from django.conf import settings
 from django.utils.http import parse_header_parameters
 
-from . import net
+from syndication.fetching import addresses as net
 
 __all__ = [
     "FetchError",

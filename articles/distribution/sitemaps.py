@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 from taggit.models import Tag, TaggedItem
 
-from .models import Article, Author, Byline, InDepthReport, Region, Source, Theme
+from articles.models import Article, Author, Byline, InDepthReport, Region, Source, Theme
 
 NEWS_WINDOW = datetime.timedelta(hours=48)
 NEWS_MAX_ITEMS = 1000

@@ -26,8 +26,8 @@ from articles.sanitize import (
     is_stored_image_path,
     nesting_depth_exceeds,
 )
-from syndication.fetching import FetchError, fetch
-from syndication.images import IMAGE_ACCEPT
+from syndication.fetching.client import FetchError, fetch
+from syndication.pipeline.lead_images import IMAGE_ACCEPT
 
 MAX_BODY_IMAGES = 20
 BODY_IMAGE_FOLDER = "body"

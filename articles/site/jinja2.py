@@ -5,7 +5,7 @@ page, with its dozen named partials, renders several times faster, which is most
 uncached article costs (bench/README.md has the figures). The admin keeps Django templates.
 
 The names templates use, beyond Jinja2's own, are registered here; what they compute lives in
-`articles.presentation` and the models.
+`articles.site.presentation` and the models.
 """
 
 from django.conf import settings
@@ -17,9 +17,10 @@ from django.utils import dateformat, timezone
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
-from . import feeds, presentation
-from .cache import content_generation
-from .links import subject_url
+from articles.distribution import feeds
+from articles.site import presentation
+from articles.site.generation import content_generation
+from articles.site.links import subject_url
 
 FRAGMENT_KEEP_SECONDS = 60 * 60
 

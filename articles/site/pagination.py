@@ -7,8 +7,8 @@ listing order, once per content generation (one index-only query), keeps them in
 chunks, and loads a page as the rows with those ids. The count is the number of ids, so page
 500 costs what page 1 costs: two cache reads and the page's own rows.
 
-Freshness: the cached ids live under the content generation of `articles.cache`, which every
-change to what a listing shows moves on. A scheduled article goes live with no change at
+Freshness: the cached ids live under the content generation of `articles.site.generation`,
+which every change to what a listing shows moves on. A scheduled article goes live with no change at
 all, so the ids are only trusted until the next scheduled publication time, read when they
 were: after that they are read again.
 """
@@ -22,8 +22,8 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .cache import content_generation
-from .models import Article
+from articles.models import Article
+from articles.site.generation import content_generation
 
 # Ids per cache entry: 50 pages of 20, so a page needs one entry whatever the listing's size.
 CHUNK_SIZE = 1000

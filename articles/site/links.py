@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from taggit.models import Tag
 
-from .models import Author, InDepthReport, Region, Source, Theme
+from articles.models import Author, InDepthReport, Region, Source, Theme
 
 ROUTES = {
     Region: "articles:region",

@@ -19,9 +19,9 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
-from .cache import content_generation
-from .models import Article, Author, Byline, InDepthReport, Region, Source, Theme
-from .search import highlight, normalise_query, search_articles
+from articles.models import Article, Author, Byline, InDepthReport, Region, Source, Theme
+from articles.search.engine import highlight, normalise_query, search_articles
+from articles.site.generation import content_generation
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:

@@ -1,0 +1,1 @@
+"""The editorial admin: screens, forms, roles and permissions editors work with."""

@@ -1,0 +1,1 @@
+"""Finding articles by their words: query syntax, backends and the search page."""

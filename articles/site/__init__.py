@@ -1,0 +1,1 @@
+"""The public reader site: views, URLs, presentation helpers, page caching and redirects."""

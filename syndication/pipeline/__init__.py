@@ -1,0 +1,1 @@
+"""The import pipeline's stages after parsing: classify, images, store, upstream review and runs."""

@@ -1,0 +1,371 @@
+"""The store stage: one parsed item becomes (or updates) one article, in its own transaction.
+
+Parsers hand over plain dataclasses; this module is the only place that turns them into
+articles. Its promises:
+
+* Idempotent. An item is identified by its dedupe key (guid, else normalised link, else a
+  content hash) and also by its normalised link across the source. Importing the same document
+  again creates nothing and writes nothing.
+* Upstream edits never overwrite an article. A known item whose content hash changed is flagged
+  (`ImportedItem.upstream_changed`) with the new version kept beside it, for an editor to
+  review and accept.
+* One bad item never sinks the batch. Every item is imported in its own transaction; a failure
+  is recorded as an `ItemFailure` and the next item goes on.
+* Concurrent runs never duplicate. The provenance row is inserted before the article, under the
+  unique constraint (source, dedupe_key): the loser of a race rolls its item back and counts it
+  as already imported. On PostgreSQL a per-feed advisory lock also makes a second run of the
+  same feed stop at once as "already running".
+* Faults are visible. Fetch errors fail the run and back the feed off; a database error mid-run
+  marks the run failed in a fresh transaction; a feed that answers with no items is flagged.
+"""
+
+import html
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    transaction,
+)
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles.models import Article, ArticleStatus, Byline, Redirect, Source
+from articles.sanitize import clean_html, is_http_url, plain_text
+from syndication.items import ItemError, ParsedFeed, ParsedItem
+from syndication.models import (
+    FailureKind,
+    Feed,
+    ImportedItem,
+    ImportRun,
+    ImportStatus,
+    ItemFailure,
+    MappingRule,
+)
+from syndication.parsers import (
+    content_hash,
+    dedupe_key,
+    normalise_url,
+)
+from syndication.parsers.common import NO_TITLE_NOR_LINK
+from syndication.pipeline.body_images import localise_body_images
+from syndication.pipeline.classify import Classification, classify, match_authors
+from syndication.pipeline.lead_images import ImageDownloadFailed, download_lead_image
+from syndication.pipeline.payload import excerpt, item_payload, storable
+from syndication.pipeline.runs import PROGRESS_SAVE_EVERY, AbortRun, Outcome, ProgressCallback
+
+logger = logging.getLogger(__name__)
+
+# WordPress statuses that never go out as they are: kept as drafts for an editor.
+WXR_DRAFT_STATUSES = {"draft", "pending", "private", "auto-draft", "inherit"}
+WXR_SKIPPED_STATUSES = {"trash"}
+
+
+def is_skip(error: ItemError) -> bool:
+    """Parser errors that are not failures: an empty entry, or a repeat of an earlier one."""
+    return error.skipped
+
+
+@dataclass
+class ImportOptions:
+    status: str = ImportStatus.DRAFT
+    mapping_rules: Sequence[MappingRule] = ()
+    unmapped_categories_as_tags: bool = True
+    download_images: bool = True
+    # WordPress exports are this site's own past: their dates are the site publication dates.
+    keep_publication_dates: bool = False
+
+
+class ItemImporter:
+    """Imports the items of one run, each in its own transaction, and keeps the run's counts."""
+
+    def __init__(
+        self,
+        source: Source,
+        run: ImportRun,
+        options: ImportOptions,
+        *,
+        feed: Feed | None = None,
+        fetched_from: str = "",
+        on_item: ProgressCallback | None = None,
+    ):
+        self.source = source
+        self.run = run
+        self.options = options
+        self.feed = feed
+        self.fetched_from = fetched_from or run.fetched_from
+        self.on_item = on_item
+        self.seen_keys: set[str] = set()
+        self.status, downgrade_note = self._effective_status(options.status)
+        if downgrade_note:
+            run.add_note(downgrade_note)
+
+    def _effective_status(self, requested: str) -> tuple[str, str]:
+        if requested != ImportStatus.PUBLISHED:
+            return requested, ""
+        problem = self.source.rights_problem()
+        if not problem:
+            return requested, ""
+        return (
+            ArticleStatus.REVIEW,
+            f"Published was requested but {problem} New articles were put in review instead.",
+        )
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def import_entries(self, numbered: Iterable[tuple[int, ParsedItem | ItemError]]) -> ImportRun:
+        """Import every (position, entry); a database outage stops the loop as AbortRun."""
+        for position, entry in numbered:
+            if isinstance(entry, ItemError):
+                outcome = self._record_error(entry)
+            else:
+                outcome = self._import_guarded(position, entry)
+            self._count(outcome)
+        return self.run
+
+    def _count(self, outcome: str) -> None:
+        setattr(self.run, outcome, getattr(self.run, outcome) + 1)
+        if sum(self.run.counts().values()) % PROGRESS_SAVE_EVERY == 0:
+            self.run.save(update_fields=ImportRun.COUNT_FIELDS)
+        if self.on_item is not None:
+            self.on_item(outcome)
+
+    def _import_guarded(self, position: int, item: ParsedItem) -> str:
+        try:
+            return self.import_item(position, item)
+        except (OperationalError, InterfaceError) as error:
+            raise AbortRun(f"database error at item {position}: {error}") from error
+        except Exception as error:
+            logger.exception("item %s of run %s failed", position, self.run.pk)
+            self._record_failure(position, item.guid, f"{type(error).__name__}: {error}", item.raw)
+            return Outcome.FAILED
+
+    def _record_error(self, error: ItemError) -> str:
+        kind = FailureKind.SKIPPED if is_skip(error) else FailureKind.FAILED
+        self._record_failure(error.position, error.guid, error.message, error.raw, kind=kind)
+        return Outcome.SKIPPED if kind == FailureKind.SKIPPED else Outcome.FAILED
+
+    def _record_failure(
+        self, position: int, guid: str, message: str, raw: Any, *, kind=FailureKind.FAILED
+    ) -> None:
+        ItemFailure.objects.create(
+            run=self.run,
+            kind=kind,
+            position=max(position, 0),
+            guid=storable(guid or "")[:1000],
+            message=storable(message)[:2000],
+            raw_excerpt=storable(excerpt(raw)),
+        )
+
+    def _skip(self, position: int, item: ParsedItem, reason: str) -> str:
+        self._record_failure(position, item.guid, reason, item.raw, kind=FailureKind.SKIPPED)
+        return Outcome.SKIPPED
+
+    # -- one item --------------------------------------------------------------------------
+
+    def import_item(self, position: int, item: ParsedItem) -> str:
+        """Import one item and return its outcome (see `Outcome`)."""
+        item = storable(item)
+        if not (item.title.strip() or item.link.strip()):
+            return self._skip(position, item, NO_TITLE_NOR_LINK)
+        wordpress_status = str(item.extra.get("status") or "").lower()
+        if wordpress_status in WXR_SKIPPED_STATUSES:
+            return self._skip(
+                position, item, f"WordPress status “{wordpress_status}”: not imported"
+            )
+        key = dedupe_key(item)
+        if key in self.seen_keys:
+            return self._skip(position, item, "repeats an earlier item of the same document")
+        self.seen_keys.add(key)
+        normalised = normalise_url(item.link) if is_http_url(item.link) else ""
+        digest = content_hash(item)
+
+        existing = self._find_existing(key, normalised)
+        if existing is not None:
+            return self._revisit(existing, item, digest)
+        if self.run.dry_run:
+            return Outcome.CREATED
+
+        # The picture is fetched before the transaction opens, so no row waits on the network;
+        # its file is named after its content, so a lost race leaves nothing to clean up.
+        image_name, image_warning = self._lead_image(item)
+        body, body_warnings = self._body(item)
+        try:
+            with transaction.atomic():
+                record = ImportedItem.objects.create(
+                    source=self.source,
+                    feed=self.feed,
+                    run=self.run,
+                    guid=item.guid[:1000],
+                    dedupe_key=key,
+                    normalised_url=normalised[:1000],
+                    content_hash=digest,
+                    original_url=item.link[:1000] if is_http_url(item.link) else "",
+                    fetched_from=self.fetched_from[:1000],
+                    raw_payload=item_payload(item),
+                    date_problem=item.date_problem[:300],
+                    warnings=[*([image_warning] if image_warning else []), *body_warnings],
+                )
+                record.article = self._create_article(item, image_name, body)
+                record.save(update_fields=["article"])
+                self._leave_redirects(record.article, item)
+        except IntegrityError:
+            # Another run stored this item between our lookup and our insert.
+            if ImportedItem.objects.filter(source=self.source, dedupe_key=key).exists():
+                return Outcome.UNCHANGED
+            raise
+        return Outcome.CREATED
+
+    def _find_existing(self, key: str, normalised: str) -> ImportedItem | None:
+        records = ImportedItem.objects.filter(source=self.source, dedupe_key=key)
+        found = records.select_related("article").first()
+        if found is None and normalised:
+            found = (
+                ImportedItem.objects.filter(source=self.source, normalised_url=normalised)
+                .select_related("article")
+                .order_by("pk")
+                .first()
+            )
+        return found
+
+    def _revisit(self, record: ImportedItem, item: ParsedItem, digest: str) -> str:
+        """A known item: unchanged, or flagged for review when its content changed upstream."""
+        if record.content_hash == digest or (
+            record.upstream_changed and record.upstream_hash == digest
+        ):
+            if self.run.dry_run or record.article is None:
+                return Outcome.UNCHANGED
+            added = self._leave_redirects(record.article, item)
+            return Outcome.UPDATED if added else Outcome.UNCHANGED
+        if self.run.dry_run:
+            return Outcome.FLAGGED
+        with transaction.atomic():
+            locked = ImportedItem.objects.select_for_update().get(pk=record.pk)
+            locked.upstream_changed = True
+            locked.upstream_payload = item_payload(item)
+            locked.upstream_hash = digest
+            locked.upstream_seen_at = timezone.now()
+            locked.run = self.run
+            locked.save(
+                update_fields=[
+                    "upstream_changed", "upstream_payload", "upstream_hash", "upstream_seen_at",
+                    "run",
+                ]
+            )  # fmt: skip
+        return Outcome.FLAGGED
+
+    def _lead_image(self, item: ParsedItem) -> tuple[str, str]:
+        if not (self.options.download_images and item.lead_image and item.lead_image.url):
+            return "", ""
+        try:
+            return download_lead_image(item.lead_image.url), ""
+        except ImageDownloadFailed as error:
+            return "", str(error)
+
+    def _article_status(self, item: ParsedItem) -> str:
+        if str(item.extra.get("status") or "").lower() in WXR_DRAFT_STATUSES:
+            return ArticleStatus.DRAFT
+        if item.extra.get("password_protected"):
+            return ArticleStatus.DRAFT
+        return self.status
+
+    def _body(self, item: ParsedItem) -> tuple[str, list[str]]:
+        """The sanitized body, its pictures stored here or turned into links, and warnings."""
+        link = item.link if is_http_url(item.link) else ""
+        body = clean_html(item.content_html, base_url=item.base_url or link or None)
+        if not body and item.summary:
+            body = clean_html(f"<p>{html.escape(item.summary)}</p>")
+        return localise_body_images(body, download=self.options.download_images)
+
+    def _create_article(self, item: ParsedItem, image_name: str, body: str) -> Article:
+        link = item.link if is_http_url(item.link) else ""
+        title = plain_text(item.title) or f"Untitled item from {self.source.name}"
+        article = Article(
+            source=self.source,
+            title=title[:300],
+            dek=item.summary,
+            body=body,
+            original_url=link[:1000],
+            original_title=item.title[:300],
+            original_published_at=item.published,
+            language=(item.language or "en")[:12],
+            status=self._article_status(item),
+        )
+        if item.video and is_http_url(item.video.url):
+            article.kicker = "Video"
+            article.video_url = item.video.url[:1000]
+        if image_name and item.lead_image:
+            article.lead_image.name = image_name
+            article.lead_image_alt = item.lead_image.alt[:300]
+            article.lead_image_caption = item.lead_image.caption[:500]
+            article.lead_image_credit = item.lead_image.credit[:200]
+        if article.status == ArticleStatus.PUBLISHED:
+            keep_date = self.options.keep_publication_dates and item.published is not None
+            article.published_at = item.published if keep_date else timezone.now()
+        slug = slugify(unquote(str(item.extra.get("slug") or "")), allow_unicode=False)[:200]
+        if slug and not Article.objects.filter(slug=slug).exists():
+            article.slug = slug
+        article.save()
+
+        for position, author in enumerate(match_authors(item.authors, self.source)):
+            Byline.objects.create(article=article, author=author, position=position)
+        self._classify(article, item)
+        return article
+
+    def _classify(self, article: Article, item: ParsedItem) -> Classification:
+        classification = classify(
+            item.categories,
+            item.tags,
+            self.options.mapping_rules,
+            unmapped_as_tags=self.options.unmapped_categories_as_tags,
+        )
+        if classification.regions:
+            article.regions.add(*classification.regions)
+        if classification.themes:
+            article.themes.add(*classification.themes)
+        if classification.reports:
+            article.reports.add(*classification.reports)
+        if classification.tags:
+            article.tags.add(*classification.tags)
+        return classification
+
+    def _leave_redirects(self, article: Article, item: ParsedItem) -> int:
+        """Keep every old WordPress path working; returns how many redirects were added."""
+        added = 0
+        own_path = article.get_absolute_url()
+        for old_path in item.extra.get("old_paths") or []:
+            old_path = str(old_path)[:500]
+            # A redirect from the article's own address would loop; one already taken by
+            # another article is left alone rather than stolen.
+            if not old_path.startswith("/") or old_path.rstrip("/") == own_path.rstrip("/"):
+                continue
+            _redirect, created = Redirect.objects.get_or_create(
+                old_path=old_path, defaults={"article": article}
+            )
+            added += int(created)
+        return added
+
+
+def in_document_order(parsed_feed: ParsedFeed) -> Iterator[tuple[int, ParsedItem | ItemError]]:
+    """(position, entry) for the items and the parser's errors, in the document's order.
+
+    Errors carry their position; items take the places (from 0) the errors left free.
+    """
+    errors = sorted(parsed_feed.errors, key=lambda e: e.position)
+    taken = {error.position for error in errors}
+    error_index, position = 0, 0
+    for item in parsed_feed.items:
+        while position in taken:
+            position += 1
+        while error_index < len(errors) and errors[error_index].position < position:
+            yield errors[error_index].position, errors[error_index]
+            error_index += 1
+        yield position, item
+        position += 1
+    for error in errors[error_index:]:
+        yield error.position, error
