@@ -106,11 +106,6 @@ class CanonicalPolicy(models.TextChoices):
     SITE = "site", "Point rel=canonical at this site"
 
 
-class SourceQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(is_active=True)
-
-
 class Source(SluggedModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
@@ -142,8 +137,6 @@ class Source(SluggedModel):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -7,12 +7,14 @@ so two imports of the same feed running at once can never create the same articl
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import ArticleStatus
+from syndication.fetching.client import UnsafeURL, validate_url
 
 # A feed that keeps failing is retried less and less often, but at least once a day.
 MAX_BACKOFF = datetime.timedelta(hours=24)
@@ -122,6 +124,15 @@ class Feed(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:syndication_feed_change", args=[self.pk])
+
+    def clean(self):
+        """Refuse, while the form is still open, an address the fetcher would never fetch."""
+        if not self.url:
+            return  # the field's own validation has said why
+        try:
+            self.url = validate_url(self.url)
+        except UnsafeURL as problem:
+            raise ValidationError({"url": str(problem)}) from problem
 
     @property
     def health(self) -> str:

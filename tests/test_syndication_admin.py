@@ -188,6 +188,31 @@ def test_a_mapping_rule_needs_exactly_one_target(importer_user):
     assert "Choose exactly one of region, theme, report or tag." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://10.1.2.3/feed.xml", "private"),
+        ("http://courier.example:6379/feed.xml", "port"),
+        ("http://user:secret@courier.example/feed.xml", "user"),
+    ],
+)
+def test_a_feed_the_fetcher_would_refuse_is_refused_in_the_form(importer_user, url, reason):
+    data = {
+        "source": LicensedSourceFactory().pk,
+        "url": url,
+        "format": "auto",
+        "default_status": "draft",
+        "poll_interval": "60",
+        **management_form("mapping_rules", total=0),
+    }
+
+    response = importer_user.post(FEEDS + "add/", data)
+
+    assert response.status_code == 200 and not Feed.objects.exists()
+    errors = " ".join(response.context["adminform"].form.errors["url"])
+    assert reason in errors.lower()
+
+
 # ---------------------------------------------------------------------------------------------
 # Import from URL
 

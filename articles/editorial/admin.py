@@ -1,6 +1,5 @@
 """The editorial admin: review imported drafts, fix metadata, classify, publish and withdraw."""
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles.editorial.csv_export import csv_response
+from articles.editorial.diff import line_diff
 from articles.editorial.forms import (
     PUBLISH_PERMISSION,
     ArticleAdminForm,
@@ -531,21 +531,11 @@ def _as_text(record, field_name: str, value) -> str:
 
 
 def _line_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """Changed lines with one line of context: ('removed'|'added'|'same'|'gap', text)."""
-    old_lines = _BETWEEN_BLOCKS.sub("\n", old or "").splitlines()
-    new_lines = _BETWEEN_BLOCKS.sub("\n", new or "").splitlines()
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    lines = []
-    for number, group in enumerate(matcher.get_grouped_opcodes(1)):
-        if number:
-            lines.append(("gap", "…"))
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                lines += [("same", line) for line in old_lines[i1:i2]]
-                continue
-            lines += [("removed", line) for line in old_lines[i1:i2]]
-            lines += [("added", line) for line in new_lines[j1:j2]]
-    return lines
+    """Changed paragraphs of two HTML texts with one line of context."""
+    return line_diff(
+        _BETWEEN_BLOCKS.sub("\n", old or "").splitlines(),
+        _BETWEEN_BLOCKS.sub("\n", new or "").splitlines(),
+    )
 
 
 def revision_changes(newer, older) -> list[FieldChange]:

@@ -18,11 +18,11 @@ The middleware acts only where the site has nothing better to say:
 """
 
 from django.core.cache import cache
-from django.http import HttpResponseGone, HttpResponsePermanentRedirect
-from django.template.loader import render_to_string
+from django.http import HttpResponsePermanentRedirect
 
 from articles.models import ArticleStatus, Redirect
 from articles.site.generation import content_generation
+from articles.site.views import withdrawn_notice
 
 MAX_HOPS = 5
 HOME_PAGE_PARAMETERS = {"page"}
@@ -69,8 +69,7 @@ def redirect_response(request, redirect: Redirect):
     article = redirect.article
     if article is not None:
         if article.status == ArticleStatus.WITHDRAWN:
-            body = render_to_string("articles/withdrawn.html", {"article": article}, request)
-            return HttpResponseGone(body)
+            return withdrawn_notice(request, article)
         if not article.is_live:
             return None
         return HttpResponsePermanentRedirect(article.get_absolute_url())

@@ -167,6 +167,11 @@ class ArticlePageMixin:
         )
 
 
+def withdrawn_notice(request, article: Article):
+    """410 Gone with a short notice: the one answer for a withdrawn article, at any address."""
+    return render(request, "articles/withdrawn.html", {"article": article}, status=410)
+
+
 class ArticleDetailView(ArticlePageMixin, DetailView):
     """A live article; a withdrawn one answers 410 Gone with a short notice; anything else 404."""
 
@@ -183,7 +188,7 @@ class ArticleDetailView(ArticlePageMixin, DetailView):
             withdrawn = Article.objects.withdrawn().filter(slug=kwargs["slug"]).first()
             if withdrawn is None:
                 raise
-            return render(request, "articles/withdrawn.html", {"article": withdrawn}, status=410)
+            return withdrawn_notice(request, withdrawn)
 
 
 @method_decorator(never_cache, name="dispatch")

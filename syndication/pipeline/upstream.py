@@ -1,11 +1,10 @@
 """Upstream changes: what an editor sees of a changed original, and accepting or dismissing it."""
 
-import difflib
-
 from django.db import (
     transaction,
 )
 
+from articles.editorial.diff import line_diff
 from articles.models import Article
 from articles.sanitize import clean_html, is_http_url, plain_text
 from syndication.models import (
@@ -38,14 +37,7 @@ def upstream_diff(record: ImportedItem) -> list[tuple[str, str]]:
         new.summary,
         new.content_html,
     )
-    kinds = {"-": "removed", "+": "added", "@": "gap", " ": "same"}
-    lines: list[tuple[str, str]] = []
-    for line in difflib.unified_diff(before, after, "current", "upstream", n=2, lineterm=""):
-        if line.startswith(("---", "+++")):
-            continue
-        kind = kinds.get(line[:1], "same")
-        lines.append((kind, "…" if kind == "gap" else line[1:]))
-    return lines
+    return line_diff(before, after, context=2)
 
 
 def accept_upstream_changes(record: ImportedItem, *, download_images: bool = True) -> bool:
