@@ -54,6 +54,7 @@ prod-check: install
 	DJANGO_SETTINGS_MODULE=config.settings.prod \
 	SECRET_KEY=prod-check-$$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	ALLOWED_HOSTS=news.example.org \
+	CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/0} \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -9,4 +9,4 @@ class ArticlesConfig(AppConfig):
         # The editorial admin lives in its own package; search and cache signals connect here.
         from articles.editorial import admin  # noqa: F401
         from articles.search import engine  # noqa: F401
-        from articles.site import signals  # noqa: F401
+        from articles.site import checks, signals  # noqa: F401

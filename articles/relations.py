@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.db import connections
 from taggit.models import Tag, TaggedItem
 
-from articles.site.generation import content_generation
+from articles.site.generation import site_generation
 
 from .models import (
     Article,
@@ -178,7 +178,7 @@ def _remembered_names() -> dict:
     A token stored in the shared cache next to the generation names the memo, so a new
     generation, or a cleared cache, starts a new one.
     """
-    key = f"articles:subject-names:{content_generation()}"
+    key = f"articles:subject-names:{site_generation()}"
     epoch = cache.get(key)
     if epoch is None:
         cache.add(key, secrets.token_hex(8), KEEP_SECONDS)
@@ -270,7 +270,7 @@ def _remember(article: Article, relation: str, objects: list):
 
 def attach_sources(articles: list[Article]) -> None:
     """Give every article its source, with the rights record, from the cache when there."""
-    prefix = f"articles:source:{content_generation()}:"
+    prefix = f"articles:source:{site_generation()}:"
     wanted = {article.source_id for article in articles}
     found = {
         int(key.removeprefix(prefix)): source

@@ -58,6 +58,7 @@ def production_env(**overrides) -> dict:
         DJANGO_SETTINGS_MODULE="config.settings.prod",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="news.example.org",
+        CACHE_URL="redis://127.0.0.1:6379/0",
         PYTHONPATH=str(REPO),
     )
     env.update(overrides)

@@ -17,7 +17,7 @@ from django.utils.http import http_date
 
 from articles.models import Article, SiteBlock, SiteBlockKey
 from articles.site import caching as http_cache
-from articles.site.generation import content_generation
+from articles.site.generation import generations, subject_scope
 
 from .factories import PublishedArticleFactory, RegionFactory, make_user
 
@@ -77,11 +77,20 @@ class TestAnonymousReaders:
         assert second[CACHE_STATUS] == "hit"
         assert second.content == first.content
 
-    def test_pages_may_be_kept_briefly_by_browsers_and_shared_caches(self, client, page_urls):
+    def test_listings_may_be_kept_briefly_by_browsers_and_shared_caches(self, client, page_urls):
+        response = client.get(page_urls["listing"])
+
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"public", "max-age=60", "stale-while-revalidate=60"} <= directives
+        assert "Cookie" in response["Vary"]
+        assert response["ETag"].startswith('"')
+
+    def test_article_pages_are_checked_with_the_server_at_every_reuse(self, client, page_urls):
         response = client.get(page_urls["article"])
 
         directives = {d.strip() for d in response["Cache-Control"].split(",")}
-        assert {"public", "max-age=60", "stale-while-revalidate=300"} <= directives
+        assert {"public", "max-age=0", "must-revalidate"} <= directives
+        assert not any(d.startswith("stale-") for d in directives)
         assert "Cookie" in response["Vary"]
         assert response["ETag"].startswith('"')
         assert response["Last-Modified"].endswith("GMT")
@@ -431,9 +440,15 @@ def test_the_page_cache_works_on_redis(
 
 
 @pytest.mark.django_db
-def test_retagging_an_article_moves_the_content_generation(django_capture_on_commit_callbacks):
-    article = PublishedArticleFactory()
-    before = content_generation()
+def test_retagging_a_live_article_moves_the_generation_of_the_tag(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        article = PublishedArticleFactory()
+        article.tags.add("kept")
+    scopes = [subject_scope("tag", "kept"), subject_scope("tag", "newly-added")]
+    before = generations(scopes)
     with django_capture_on_commit_callbacks(execute=True):
         article.tags.add("newly-added")
-    assert content_generation() > before
+    after = generations(scopes)
+    assert all(after[scope] != before[scope] for scope in scopes)

@@ -229,6 +229,8 @@ print(json.dumps({
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "news.example.org",
+        # One process, with the cache in its own memory.
+        "SITE_RUNS_AS_ONE_PROCESS": "1",
         "PYTHONPATH": str(REPO),
     }
     result = subprocess.run(

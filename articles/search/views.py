@@ -21,12 +21,12 @@ from django.views.generic import TemplateView
 
 from articles.models import Article, Author, Byline, InDepthReport, Region, Source, Theme
 from articles.search.engine import highlight, normalise_query, search_articles
-from articles.site.generation import content_generation
+from articles.site.generation import site_generation
 
 
 def filter_choices() -> dict[str, list[tuple[str, str]]]:
-    """(slug, name) options of every filter menu, cached until any content changes."""
-    key = f"articles:search-filters:{content_generation()}"
+    """(slug, name) options of every filter menu, cached until a taxonomy or source changes."""
+    key = f"articles:search-filters:{site_generation()}"
     choices = cache.get(key)
     if choices is None:
         choices = {

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from articles.distribution import feeds
 from articles.site import presentation
-from articles.site.generation import content_generation
+from articles.site.generation import site_generation
 from articles.site.links import subject_url
 
 FRAGMENT_KEEP_SECONDS = 60 * 60
@@ -62,9 +62,10 @@ def querystring(request, **changes) -> str:
 @pass_context
 def site_fragment(context, template_name: str) -> Markup:
     """A piece of chrome that is the same for every reader (navigation, footer, site feeds),
-    rendered once per content generation and year; any content change moves the key on."""
+    rendered once per `SITE` generation (articles/site/generation.py) and year: a taxonomy or
+    site-wide change moves the key on in every process sharing the cache."""
     year = timezone.localdate().year
-    key = f"articles:fragment:{template_name}:{content_generation()}:{year}"
+    key = f"articles:fragment:{template_name}:{site_generation()}:{year}"
     html = cache.get(key)
     if html is None:
         html = context.environment.get_template(template_name).render(this_year=year)

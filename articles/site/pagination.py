@@ -3,14 +3,14 @@
 A database pages a listing with `COUNT(*)` and `OFFSET`, and both walk every row before the
 page: page 500 of a region reads the 10,000 newest articles of the region to show 20 of them,
 and every page counts them all again. `ListingPaginator` instead reads a listing's ids, in
-listing order, once per content generation (one index-only query), keeps them in the cache in
-chunks, and loads a page as the rows with those ids. The count is the number of ids, so page
-500 costs what page 1 costs: two cache reads and the page's own rows.
+listing order, once per generation of what it lists (one index-only query), keeps them in the
+cache in chunks, and loads a page as the rows with those ids. The count is the number of ids,
+so page 500 costs what page 1 costs: two cache reads and the page's own rows.
 
-Freshness: the cached ids live under the content generation of `articles.site.generation`,
-which every change to what a listing shows moves on. A scheduled article goes live with no change at
-all, so the ids are only trusted until the next scheduled publication time, read when they
-were: after that they are read again.
+Freshness: the cached ids live under the generations of the listing's scopes (its subject, or
+`LISTS`; see articles/site/generation.py), which every change to what the listing shows moves
+on. A scheduled article goes live with no change at all, so the ids are only trusted until the
+next scheduled publication time, read when they were: after that they are read again.
 """
 
 import array
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from articles.models import Article
-from articles.site.generation import content_generation
+from articles.site.caching import listing_stamp
 
 # Ids per cache entry: 50 pages of 20, so a page needs one entry whatever the listing's size.
 CHUNK_SIZE = 1000
@@ -40,7 +40,7 @@ class ListingPaginator(Paginator):
     def __init__(self, object_list, per_page, *, listing: str, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         digest = hashlib.sha256(listing.encode()).hexdigest()[:32]
-        self._key = f"articles:listing:{content_generation()}:{digest}"
+        self._key = f"articles:listing:{listing_stamp(listing)}:{digest}"
 
     @cached_property
     def count(self) -> int:

@@ -14,14 +14,14 @@ The middleware acts only where the site has nothing better to say:
 * on the home page with a query string the home page does not use itself: WordPress
   addresses such as `/?p=123` or `/?page_id=4` name it, and it answers them with 200. Only
   while some `Redirect` row has a query string in its old path (whether one does is cached
-  per content generation) does such a request cost one indexed lookup.
+  until such a row is added or removed) does such a request cost one indexed lookup.
 """
 
 from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 
 from articles.models import ArticleStatus, Redirect
-from articles.site.generation import content_generation
+from articles.site.generation import REDIRECTS, generations
 from articles.site.views import withdrawn_notice
 
 MAX_HOPS = 5
@@ -80,7 +80,7 @@ def redirect_response(request, redirect: Redirect):
 
 
 def query_redirects_exist() -> bool:
-    key = f"articles:query-redirects:{content_generation()}"
+    key = f"articles:query-redirects:{generations([REDIRECTS])[REDIRECTS]}"
     exists = cache.get(key)
     if exists is None:
         exists = Redirect.objects.filter(old_path__contains="?").exists()

@@ -29,7 +29,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 def cache_from_url(url: str) -> dict:
     """Turn CACHE_URL into a CACHES entry: locmem:// (default), redis://, rediss://, dummy://."""
     if not url or url.startswith("locmem://"):
-        # Per process: fine for one server; several web processes should share Redis.
+        # Per process: fine for `runserver` and tests. Production refuses it unless
+        # SITE_RUNS_AS_ONE_PROCESS says so (articles/checks.py).
         return {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "syndicms",
@@ -147,6 +148,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DB_PREPAR
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", ""))}
+# True only where one process serves the site (one gunicorn worker, no task worker): then a
+# local-memory cache is safe. Otherwise every process must share the cache (CACHE_URL).
+SITE_RUNS_AS_ONE_PROCESS = env_bool("SITE_RUNS_AS_ONE_PROCESS")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

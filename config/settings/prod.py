@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env_bool
+from .base import CACHES, SITE_RUNS_AS_ONE_PROCESS, VAR_DIR, env_bool
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("dev-only"):
@@ -18,6 +18,15 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("de
     )
 
 DEBUG = False
+
+# Page-cache invalidation moves generations in the shared cache: gunicorn's workers and the
+# task worker must all read the same one (the same rule as `check --deploy`'s articles.E001).
+if CACHES["default"]["BACKEND"].endswith("LocMemCache") and not SITE_RUNS_AS_ONE_PROCESS:
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a shared cache (redis://...) in production: each process keeps a "
+        "local-memory cache to itself. Set SITE_RUNS_AS_ONE_PROCESS=1 if one process (one "
+        "gunicorn worker, no task worker) serves the site."
+    )
 SERVE_MEDIA = env_bool("SERVE_MEDIA", default=False)
 
 # HTTPS: the reverse proxy terminates TLS and says so in X-Forwarded-Proto.

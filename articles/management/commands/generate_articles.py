@@ -36,7 +36,7 @@ from articles.models import (
 )
 from articles.sanitize import clean_html
 from articles.search.engine import search_names_for
-from articles.site.generation import bump_content_generation
+from articles.site.generation import invalidate_everything
 
 SOURCE_COUNT = 40
 AUTHOR_COUNT = 500
@@ -308,7 +308,7 @@ class ArchiveWriter:
             if progress:
                 progress(written)
         self._refresh_planner_statistics()
-        bump_content_generation()
+        invalidate_everything()
         return written
 
     @staticmethod
