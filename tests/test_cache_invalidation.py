@@ -21,8 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, ArticleBlockOverride, ArticleStatus, Byline, Redirect
-from articles.site import caching as http_cache
-from articles.site import checks, signals
+from articles.site import caching, checks, signals
 from articles.site.generation import SITE, generations, site_generation
 from syndication.entry import import_feed_file
 
@@ -39,7 +38,7 @@ from .feedbuilders import rss, story
 
 pytestmark = pytest.mark.django_db
 
-CACHE_STATUS = http_cache.CACHE_STATUS_HEADER
+CACHE_STATUS = caching.CACHE_STATUS_HEADER
 
 
 @pytest.fixture
@@ -470,7 +469,7 @@ class TestQueryParameters:
             if isinstance(name, str)
         }
 
-        assert names - set(http_cache.CACHED_PAGES) == {"articles:preview"}
+        assert names - set(caching.CACHED_PAGES) == {"articles:preview"}
 
     def test_an_old_wordpress_address_on_home_still_redirects(self, client, site, commit):
         client.get("/")

@@ -48,6 +48,7 @@ OUR_VARIABLES = (
     "SECURE_",
     "TRUSTED_PROXY_COUNT",
     "LOG_",
+    "SITE_RUNS_AS_ONE_PROCESS",
 )
 
 
@@ -102,6 +103,44 @@ def test_production_settings_load_with_a_real_secret_key():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("cache_url", [None, "", "locmem://"], ids=["unset", "empty", "locmem"])
+def test_production_settings_refuse_a_cache_each_process_keeps_to_itself(cache_url):
+    result = run_python(
+        "import django; django.setup()", production_env(CACHE_URL=cache_url), timeout=60
+    )
+
+    assert result.returncode != 0
+    assert "CACHE_URL must name a shared cache" in result.stderr
+
+
+def test_production_settings_allow_local_memory_to_a_site_served_by_one_process():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'])"
+    )
+    env = production_env(CACHE_URL=None, SITE_RUNS_AS_ONE_PROCESS="1")
+
+    result = run_python(code, env, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("LocMemCache")
+
+
+def test_the_deployment_checklist_fails_on_a_local_memory_cache():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--tag", "caches"],
+        cwd=REPO,
+        env=production_env(DJANGO_SETTINGS_MODULE="config.settings.dev", CACHE_URL=None, DEBUG="0"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "articles.E001" in result.stderr
+    assert "CACHE_URL" in result.stderr
 
 
 def test_the_deployment_checklist_passes_with_production_settings_and_nothing_silenced():
