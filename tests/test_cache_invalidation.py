@@ -183,6 +183,7 @@ class TestWorkReadersCannotSee:
             draft = ArticleFactory(source=site["source"])
             draft.regions.add(site["north"])
             draft.tags.add("cranes")
+            Redirect.objects.create(old_path="/?p=77", article=draft)
             draft.save()
 
         assert moved == []

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.http import HttpResponsePermanentRedirect
 
 from articles.models import ArticleStatus, Redirect
-from articles.site.generation import REDIRECTS, generations
+from articles.site.generation import LISTS, REDIRECTS, generations
 from articles.site.views import withdrawn_notice
 
 MAX_HOPS = 5
@@ -80,7 +80,10 @@ def redirect_response(request, redirect: Redirect):
 
 
 def query_redirects_exist() -> bool:
-    key = f"articles:query-redirects:{generations([REDIRECTS])[REDIRECTS]}"
+    """Whether some redirect has a query string, cached until one that matters to readers is
+    added or removed (one to a draft starts to matter when the draft goes live: `LISTS`)."""
+    current = generations([REDIRECTS, LISTS])
+    key = f"articles:query-redirects:{current[REDIRECTS]}.{current[LISTS]}"
     exists = cache.get(key)
     if exists is None:
         exists = Redirect.objects.filter(old_path__contains="?").exists()

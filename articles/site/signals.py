@@ -289,10 +289,7 @@ def _filed_ids(kind: str, article_ids, using: str) -> list:
     return [pk for pk in filed if pk is not None]
 
 
-@receiver(m2m_changed)
 def filing_changed(sender, instance, action, reverse, pk_set, using, **kwargs):
-    if sender not in _FILINGS:
-        return
     kind = _FILINGS[sender]
     if not reverse:
         if not _is_or_was_visible(instance, using):
@@ -351,11 +348,14 @@ def block_override_changed(sender, instance, using, **kwargs):
 
 
 @receiver(post_save, sender=models.Redirect)
-@receiver(post_delete, sender=models.Redirect)
+@receiver(pre_delete, sender=models.Redirect)
 def redirect_changed(sender, instance, using, **kwargs):
     # Only whether some old address has a query string is cached (articles/site/redirects.py);
-    # redirects and 404s themselves never are.
-    if "?" in instance.old_path:
+    # redirects and 404s themselves never are. One to an unpublished article does not count
+    # until the article goes live, which moves LISTS.
+    if "?" not in instance.old_path:
+        return
+    if instance.article_id is None or _is_or_was_visible(instance.article, using):
         pending_changes(using).scopes.add(REDIRECTS)
 
 
@@ -372,6 +372,8 @@ def _broad_when_edited(sender, using, created=False, **kwargs):
         pending_changes(using).scopes.add(SITE)
 
 
+for _through in _FILINGS:
+    m2m_changed.connect(filing_changed, sender=_through, dispatch_uid=f"filing-{_through.__name__}")
 for _model in _BROAD_MODELS:
     post_save.connect(_broad_change, sender=_model, dispatch_uid=f"broad-save-{_model.__name__}")
     post_delete.connect(
