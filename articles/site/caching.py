@@ -92,6 +92,8 @@ class CachedPage:
     `parameters`: the query parameters the page reads; any other is dropped. `scopes`: the
     generations, besides `SITE`, that its key embeds, from the URL's keyword arguments.
     `revalidate`: browsers and shared caches check every reuse with the server.
+    `query_redirects`: other parameters may name an old address (`/?p=123`): while some
+    redirect has a query string, such a request bypasses the cache.
     """
 
     parameters: tuple[str, ...]
