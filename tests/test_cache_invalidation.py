@@ -383,6 +383,18 @@ class TestOncePerTransaction:
 
         assert moved == []
 
+    def test_a_cache_that_fails_at_commit_loses_no_edit(self, site, commit, monkeypatch, caplog):
+        def unreachable(scopes):
+            raise ConnectionError("cache is down")
+
+        monkeypatch.setattr(signals, "move_generations", unreachable)
+
+        with commit():
+            site["first"].withdraw("Rights lapsed")
+
+        assert Article.objects.get(pk=site["first"].pk).status == ArticleStatus.WITHDRAWN
+        assert "cache is down" in caplog.text
+
     def test_without_a_transaction_each_change_moves_at_once(self, site):
         before = generations([f"article:{site['first'].slug}"])
 

@@ -132,7 +132,8 @@ def pending_changes(using: str) -> Pending:
         pending = None
     if pending is None:
         pending = _local.pending[using] = Pending()
-    transaction.on_commit(lambda: flush(using), using=using)
+    # Robust: the change is committed whatever happens to the cache; a failure is logged.
+    transaction.on_commit(lambda: flush(using), using=using, robust=True)
     return pending
 
 
