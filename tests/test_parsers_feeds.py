@@ -2,6 +2,7 @@
 
 import builtins
 import datetime
+import itertools
 import json
 import resource
 import time
@@ -127,11 +128,11 @@ class TestRssMapping:
         assert raw["published_parsed"] == "2024-03-05T13:30:00+00:00"
         assert raw["id"] == "wire-1234"
 
-    def test_description_becomes_the_body_when_there_is_no_content(self):
+    def test_description_becomes_the_body_when_there_is_no_content_and_not_also_the_summary(self):
         xml = rss("<item><title>T</title><description>&lt;p&gt;Body&lt;/p&gt;</description></item>")
         [item] = parse_feed(xml).items
         assert item.content_html == "<p>Body</p>"
-        assert item.summary == "Body"
+        assert item.summary == ""
 
     def test_feedparser_does_not_sanitize_so_the_raw_html_reaches_our_sanitizer(self):
         xml = rss(
@@ -185,6 +186,151 @@ class TestRssMapping:
             ("Ann Lee", "ann@example.org"),
             ("Bo Chan and Cy Diaz", ""),
         ]
+
+
+class TestContentPrecedence:
+    """Full content over summary, and Media RSS text on the picture, in any element order."""
+
+    RSS_PARTS = {
+        "description": "<description>&lt;p&gt;The standfirst.&lt;/p&gt;</description>",
+        "content": "<content:encoded><![CDATA[<p>The whole story.</p>]]></content:encoded>",
+        "media": (
+            '<media:content url="https://cdn.example/dusk.jpg" medium="image">'
+            "<media:title>dusk-0412</media:title>"
+            "<media:description>The northern cape light at dusk</media:description>"
+            "<media:credit>Ola Berg</media:credit></media:content>"
+        ),
+    }
+
+    @pytest.mark.parametrize("order", list(itertools.permutations(RSS_PARTS)))
+    def test_rss_body_summary_and_caption_whatever_the_order(self, order):
+        parts = "".join(self.RSS_PARTS[name] for name in order)
+        [item] = parse_feed(rss(f"<item><title>Dusk</title>{parts}</item>")).items
+        assert item.title == "Dusk"
+        assert item.content_html == "<p>The whole story.</p>"
+        assert item.summary == "The standfirst."
+        assert (item.lead_image.caption, item.lead_image.credit) == (
+            "The northern cape light at dusk",
+            "Ola Berg",
+        )
+
+    @pytest.mark.parametrize("order", list(itertools.permutations(["description", "media"])))
+    def test_without_full_content_the_description_is_the_body_never_the_caption(self, order):
+        parts = "".join(self.RSS_PARTS[name] for name in order)
+        [item] = parse_feed(rss(f"<item><title>Dusk</title>{parts}</item>")).items
+        assert item.content_html == "<p>The standfirst.</p>"
+        assert item.summary == ""
+        assert item.lead_image.caption == "The northern cape light at dusk"
+
+    def test_an_item_whose_only_text_is_a_caption_has_no_body(self):
+        [item] = parse_feed(rss(f"<item><title>Dusk</title>{self.RSS_PARTS['media']}</item>")).items
+        assert (item.content_html, item.summary) == ("", "")
+        assert item.lead_image.caption == "The northern cape light at dusk"
+
+    def test_an_item_level_media_title_before_the_title_does_not_become_the_headline(self):
+        xml = rss(
+            "<item><media:title>IMG_2041</media:title><title>Dusk over the cape</title>"
+            '<media:content url="https://cdn.example/dusk.jpg" medium="image"/>'
+            "<description>Text.</description></item>"
+        )
+        [item] = parse_feed(xml).items
+        assert item.title == "Dusk over the cape"
+
+    def test_a_description_that_says_the_same_as_the_caption_is_still_the_article(self):
+        xml = rss(
+            "<item><title>Dusk</title><description>Light at dusk</description>"
+            '<media:content url="https://cdn.example/dusk.jpg" medium="image">'
+            "<media:description>Light at dusk</media:description></media:content></item>"
+        )
+        [item] = parse_feed(xml).items
+        assert "Light at dusk" in item.content_html
+
+    def test_a_full_content_that_only_repeats_the_title_gives_way_to_the_description(self):
+        xml = rss(
+            "<item><title>Harbour lights - Trailer</title>"
+            "<description>Two minutes of the harbour at night.</description>"
+            "<content:encoded><![CDATA[<span style='font-weight:900'>Harbour Lights: trailer"
+            "</span>]]></content:encoded></item>"
+        )
+        [item] = parse_feed(xml).items
+        assert item.content_html == "Two minutes of the harbour at night."
+        assert item.summary == ""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "<h1>Dusk over the cape</h1><p>Text.</p>",
+            "<p><strong>Dusk over the Cape.</strong></p><p>Text.</p>",
+            "<div class='post'><header><h2>DUSK  over the cape</h2></header><p>Text.</p></div>",
+        ],
+    )
+    def test_a_first_line_that_repeats_the_title_is_dropped(self, body):
+        xml = rss(
+            f"<item><title>Dusk over the cape</title><content:encoded><![CDATA[{body}]]>"
+            "</content:encoded></item>"
+        )
+        [item] = parse_feed(xml).items
+        assert "cape" not in item.content_html.lower()
+        assert "<p>Text.</p>" in item.content_html
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "<p>Dusk over the cape, and what came after.</p>",
+            "Dusk over the cape<p>is what they called it.</p>",
+            "<p>Text first.</p><h2>Dusk over the cape</h2>",
+        ],
+    )
+    def test_a_first_line_that_says_more_than_the_title_stays(self, body):
+        xml = rss(
+            f"<item><title>Dusk over the cape</title><content:encoded><![CDATA[{body}]]>"
+            "</content:encoded></item>"
+        )
+        [item] = parse_feed(xml).items
+        assert item.content_html == body
+
+    ATOM_PARTS = {
+        "summary": "<summary>The standfirst.</summary>",
+        "content": '<content type="html">&lt;p&gt;The whole story.&lt;/p&gt;</content>',
+        "media": (
+            '<media:group><media:content url="https://cdn.example/dusk.jpg" medium="image"/>'
+            '<media:description type="html">The cape at &lt;b&gt;dusk&lt;/b&gt;'
+            "</media:description></media:group>"
+        ),
+    }
+
+    @pytest.mark.parametrize("order", list(itertools.permutations(ATOM_PARTS)))
+    def test_atom_content_over_summary_and_the_group_caption_on_the_picture(self, order):
+        parts = "".join(self.ATOM_PARTS[name] for name in order)
+        xml = atom(
+            f"<entry><title>Dusk</title><id>urn:dusk</id><updated>2024-01-01T00:00:00Z</updated>"
+            f"{parts}</entry>",
+            attributes='xmlns:media="http://search.yahoo.com/mrss/"',
+        )
+        [item] = parse_feed(xml).items
+        assert item.content_html == "<p>The whole story.</p>"
+        assert item.summary == "The standfirst."
+        assert item.lead_image.caption == "The cape at dusk"
+
+    def test_a_caption_that_is_not_markup_is_kept_as_written(self):
+        xml = rss(
+            '<item><title>T</title><media:content url="https://cdn.example/a.jpg" medium="image">'
+            "<media:description>Fish &amp; chips &lt;3, at 5 &lt; 6</media:description>"
+            "</media:content><description>Body.</description></item>"
+        )
+        [item] = parse_feed(xml).items
+        assert item.lead_image.caption == "Fish & chips <3, at 5 < 6"
+
+    def test_a_document_lxml_cannot_pair_with_feedparser_keeps_feedparsers_reading(self):
+        # An undeclared entity makes the XML ill-formed: feedparser reads it loosely, and the
+        # Media RSS reader either reads the same items or is not used at all.
+        xml = rss(
+            "<item><title>A&nbsp;B</title><description>Body &amp; more.</description>"
+            '<enclosure url="https://cdn.example/a.jpg" type="image/jpeg"/></item>'
+        )
+        [item] = parse_feed(xml).items
+        assert "Body" in item.content_html
+        assert item.lead_image.url == "https://cdn.example/a.jpg"
 
 
 class TestAtomMapping:

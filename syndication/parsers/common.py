@@ -125,6 +125,11 @@ def media_kind(url: str, mime_type: str = "", medium: str = "") -> str:
 
 def make_media(url: Any, kind: str, *, mime_type: str = "", caption: str = "", credit: str = "",
                alt: str = "") -> ParsedMedia | None:  # fmt: skip
+    """A media reference, or None when `url` is not a safe link.
+
+    `caption` and `credit` may hold markup (reduced to text here). The alt text is the
+    original's, else the caption: an image with a caption is never left without a description.
+    """
     url = safe_link(url)
     if not url:
         return None
@@ -134,7 +139,7 @@ def make_media(url: Any, kind: str, *, mime_type: str = "", caption: str = "", c
         mime_type=clean_text(mime_type)[:100],
         caption=clip(text_of_markup(caption), MAX_CAPTION),
         credit=clip(text_of_markup(credit), MAX_CREDIT),
-        alt=clip(text_of_markup(alt), MAX_ALT),
+        alt=clip(text_of_markup(alt) or text_of_markup(caption), MAX_ALT),
     )
 
 

@@ -5,6 +5,7 @@ pipeline sanitizes with nh3, and feedparser's own cleaning is not trusted) and t
 declarations removed first (see xmlguard).
 """
 
+import html
 import io
 from typing import Any
 
@@ -14,6 +15,7 @@ from articles.sanitize import strip_control_characters
 from articles.site.media import video_kind
 from syndication.items import ItemError, ParsedAuthor, ParsedFeed, ParsedItem, ParsedMedia
 
+from .bodies import ImageText, image_text_in_body, without_leading_title
 from .common import (
     MAX_ITEMS,
     MAX_NAME,
@@ -37,6 +39,7 @@ from .common import (
     text_of_markup,
 )
 from .dates import checked_date, from_struct_time, join_problems
+from .mediarss import ItemMedia, read_item_media
 from .xmlguard import strip_doctype
 
 PLAIN_TYPES = {"text/plain", "text"}
@@ -105,10 +108,15 @@ def parse_xml_feed(
     if guarded.dropped_entities:
         warnings.append("the document declared its own entities; they were left unexpanded")
     feed.warning = "; ".join(warnings)
+    item_media = read_item_media(guarded.data) if entries else None
+    if item_media is not None and len(item_media) != len(entries):
+        # lxml recovered a broken document differently from feedparser: items cannot be paired.
+        item_media = None
     seen = GuidFilter()
     for position, entry in enumerate(entries[:MAX_ITEMS]):
+        media = item_media[position] if item_media is not None else ItemMedia()
         try:
-            outcome = check_title_or_link(_map_entry(entry, feed), position)
+            outcome = check_title_or_link(_map_entry(entry, feed, media), position)
         except Exception as error:  # one bad entry never stops the others
             feed.errors.append(
                 ItemError(
@@ -148,19 +156,59 @@ def _text_field(data: Any, name: str) -> str:
     return text_of_markup(value)
 
 
-def _body(entry: Any) -> tuple[str, Any]:
-    """(raw body HTML, the detail it came from): content first, else the description."""
-    candidates = list(entry.get("content") or [])
-    if entry.get("summary_detail"):
-        candidates.append(entry["summary_detail"])
+def _body_and_summary(entry: Any, media: ItemMedia, title: str) -> tuple[str, Any, str]:
+    """(raw body HTML, the detail it came from, plain-text summary) of an entry.
+
+    The precedence (docs/importing.md): the full content (RSS `content:encoded`, Atom
+    `content`) over the summary (RSS `description`, Atom `summary`), which is the body only when
+    there is no full content, and then not also the summary. A first line repeating the `title`
+    is dropped from the body. Media RSS text (`media:description`, `media:title`) belongs to
+    the image, never to the article: feedparser files it as the entry's description or content,
+    so anything that is one of the item's media texts and none of its own texts is left out.
+    """
+    contents, demoted = [], []
+    for detail in entry.get("content") or []:
+        value = detail.get("value") or ""
+        if not value.strip() or media.is_media_text(value):
+            continue
+        (demoted if media.is_summary_text(value) else contents).append(detail)
+    summary_detail = _summary_detail(entry, media) or (demoted[0] if demoted else None)
+    candidates = [*contents, summary_detail] if summary_detail else contents
+    body, body_detail = "", {}
     for detail in candidates:
         value = detail.get("value") or ""
-        if not value.strip():
-            continue
-        if detail.get("type") in PLAIN_TYPES:
-            return text_as_html(value), detail
-        return value, detail
-    return "", {}
+        body = text_as_html(value) if detail.get("type") in PLAIN_TYPES else value
+        # A content that only repeats the headline is no content: the next field is the body.
+        body = without_leading_title(body, title)
+        if body.strip():
+            body_detail = detail
+            break
+    summary = ""
+    if summary_detail and summary_detail is not body_detail:
+        value = summary_detail.get("value") or ""
+        if summary_detail.get("type") in PLAIN_TYPES:
+            summary = clean_text(value)
+        else:
+            summary = text_of_markup(value)
+        # feedparser copies content into the summary when an entry has no summary of its own.
+        if summary == text_of_markup(body):
+            summary = ""
+    return body, body_detail, summary
+
+
+def _summary_detail(entry: Any, media: ItemMedia) -> Any:
+    """The entry's own summary as a detail (value, type), or None.
+
+    When a caption follows the description, feedparser keeps the description in `summary` but
+    points `summary_detail` at the caption; the description is then read as HTML, as RSS has it.
+    """
+    detail = entry.get("summary_detail") or {}
+    if (detail.get("value") or "").strip() and not media.is_media_text(detail.get("value")):
+        return detail
+    summary = entry.get("summary") or ""
+    if summary.strip() and not media.is_media_text(summary):
+        return {**detail, "value": summary, "type": "text/html"}
+    return None
 
 
 def _authors(entry: Any) -> list[ParsedAuthor]:
@@ -188,18 +236,41 @@ def _authors(entry: Any) -> list[ParsedAuthor]:
     return authors
 
 
-def _media(entry: Any) -> tuple[ParsedMedia | None, ParsedMedia | None]:
-    """(lead image, video) from enclosures, Media RSS and iTunes images, first one wins."""
-    credit = ""
-    for detail in entry.get("media_credit") or []:
-        credit = detail.get("content") or ""
-        if credit:
-            break
-    caption = entry.get("media_description") or ""
+def _media(
+    entry: Any, media: ItemMedia, body: str = "", base_url: str = ""
+) -> tuple[ParsedMedia | None, ParsedMedia | None]:
+    """(lead image, video) from enclosures, Media RSS and iTunes images, first one wins.
+
+    A `media:content` marked `isDefault` goes before the others. Captions and credits come
+    from Media RSS as read by `mediarss` (the object's own, else its group's, else the item's);
+    feedparser's `media_credit` is the fallback when the document could not be read a second
+    time. When the body shows the same picture, its alt text (and its figure's caption, if
+    Media RSS gave none) are the lead image's too.
+    """
+    fallback_credit = ""
+    if not media.by_url and not media.item_level.credits:
+        for detail in entry.get("media_credit") or []:
+            fallback_credit = detail.get("content") or ""
+            if fallback_credit:
+                break
+
+    def described(url: str, kind: str, mime_type: str = "") -> ParsedMedia | None:
+        text = media.text_for(url)
+        caption = text.caption if text.caption_is_html else html.escape(text.caption)
+        shown = image_text_in_body(body, url, base_url) if kind == "image" else ImageText()
+        return make_media(
+            url, kind, mime_type=mime_type, caption=caption or html.escape(shown.caption),
+            credit=text.credit or fallback_credit, alt=html.escape(shown.alt),
+        )  # fmt: skip
+
     image: ParsedMedia | None = None
     video: ParsedMedia | None = None
+    contents = sorted(
+        entry.get("media_content") or [],
+        key=lambda m: (m.get("url") or "").strip() not in media.default_urls,
+    )
     references = [(e.get("href"), e.get("type"), "") for e in entry.get("enclosures") or []] + [
-        (m.get("url"), m.get("type"), m.get("medium")) for m in entry.get("media_content") or []
+        (m.get("url"), m.get("type"), m.get("medium")) for m in contents
     ]
     for url, mime_type, medium in references:
         url = safe_link(url)
@@ -207,21 +278,17 @@ def _media(entry: Any) -> tuple[ParsedMedia | None, ParsedMedia | None]:
             continue
         kind = media_kind(url, mime_type or "", medium or "")
         if kind == "image" and image is None:
-            image = make_media(
-                url, "image", mime_type=mime_type or "", caption=caption, credit=credit
-            )
+            image = described(url, "image", mime_type or "")
         elif kind == "video" and video is None:
-            video = make_media(
-                url, "video", mime_type=mime_type or "", caption=caption, credit=credit
-            )
+            video = described(url, "video", mime_type or "")
     if video is None:
         player = entry.get("media_player") or {}
         url = safe_link(player.get("url"))
         if url and video_kind(url) in {"youtube", "vimeo", "file"}:
-            video = make_media(url, "video", caption=caption, credit=credit)
+            video = described(url, "video")
     if image is None:
         for thumbnail in entry.get("media_thumbnail") or []:
-            image = make_media(thumbnail.get("url"), "image", caption=caption, credit=credit)
+            image = described(safe_link(thumbnail.get("url")), "image")
             if image:
                 break
     if image is None:
@@ -240,15 +307,12 @@ def _original_source(entry: Any) -> tuple[str, str]:
     return name, url
 
 
-def _map_entry(entry: Any, feed: ParsedFeed) -> ParsedItem:
-    content_html, content_detail = _body(entry)
-    summary = ""
-    if entry.get("summary"):
-        summary_detail = entry.get("summary_detail") or {}
-        if summary_detail.get("type") in PLAIN_TYPES:
-            summary = clean_text(entry["summary"])
-        else:
-            summary = text_of_markup(entry["summary"])
+def _map_entry(entry: Any, feed: ParsedFeed, media: ItemMedia) -> ParsedItem:
+    title = _text_field(entry, "title")
+    if media.is_media_text(entry.get("title")) and media.own_title.strip():
+        # An item-level media:title written before the item's <title> won the title.
+        title = text_of_markup(media.own_title)
+    content_html, content_detail, summary = _body_and_summary(entry, media, title)
     published, published_problem = checked_date(
         entry.get("published") or entry.get("created") or "",
         from_struct_time(entry.get("published_parsed") or entry.get("created_parsed")),
@@ -258,7 +322,6 @@ def _map_entry(entry: Any, feed: ParsedFeed) -> ParsedItem:
     )
     link = safe_link(entry.get("link"))
     guid = clean_guid(entry.get("id"))
-    image, video = _media(entry)
     source_name, source_url = _original_source(entry)
     language = (
         clean_language((content_detail or {}).get("language"))
@@ -266,10 +329,11 @@ def _map_entry(entry: Any, feed: ParsedFeed) -> ParsedItem:
         or feed.language
     )
     base = safe_link((content_detail or {}).get("base"))
+    image, video = _media(entry, media, content_html, base or link or feed.link)
     return ParsedItem(
         guid=guid,
         link=link,
-        title=clip(_text_field(entry, "title"), MAX_TITLE),
+        title=clip(title, MAX_TITLE),
         summary=clip(summary, MAX_SUMMARY),
         content_html=strip_control_characters(content_html),
         # An entry that only says when it was updated was published then as far as we know.

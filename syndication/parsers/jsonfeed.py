@@ -1,11 +1,13 @@
 """JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), mapped to ParsedFeed."""
 
+import html
 import json
 from typing import Any
 
 from articles.sanitize import strip_control_characters
 from syndication.items import ItemError, ParsedAuthor, ParsedFeed, ParsedItem, ParsedMedia
 
+from .bodies import image_text_in_body, without_leading_title
 from .common import (
     MAX_ITEMS,
     MAX_NAME,
@@ -104,10 +106,23 @@ def _authors(data: dict[str, Any]) -> list[ParsedAuthor]:
     return authors
 
 
-def _media(entry: dict[str, Any]) -> tuple[ParsedMedia | None, ParsedMedia | None]:
-    image = make_media(entry.get("image"), "image") or make_media(
-        entry.get("banner_image"), "image"
-    )
+def _media(
+    entry: dict[str, Any], body: str, base_url: str
+) -> tuple[ParsedMedia | None, ParsedMedia | None]:
+    """(lead image, video): `image`, else `banner_image`, else the first image attachment.
+
+    JSON Feed has no alt text or caption for them: when the body shows the same picture, its
+    alt text and its figure's caption are used.
+    """
+    image = None
+    for key in ("image", "banner_image"):
+        url = safe_link(entry.get(key))
+        if url:
+            shown = image_text_in_body(body, url, base_url)
+            image = make_media(
+                url, "image", caption=html.escape(shown.caption), alt=html.escape(shown.alt)
+            )
+            break
     video = None
     attachments = entry.get("attachments")
     for attachment in attachments if isinstance(attachments, list) else []:
@@ -141,13 +156,15 @@ def _map_item(entry: Any, feed: ParsedFeed, feed_authors: list[ParsedAuthor]) ->
     published, published_problem = checked_date(_date_text(entry.get("date_published")))
     updated, updated_problem = checked_date(_date_text(entry.get("date_modified")))
     tags = entry.get("tags")
-    image, video = _media(entry)
+    body, summary = _body_and_summary(content_html, content_text, summary)
+    body = without_leading_title(body, text_of_markup(title))
+    image, video = _media(entry, body, link or feed.link)
     return ParsedItem(
         guid=clean_guid(raw_id),
         link=link or external,
         title=clip(text_of_markup(title), MAX_TITLE),
-        summary=clip(text_of_markup(summary), MAX_SUMMARY),
-        content_html=strip_control_characters(content_html) or text_as_html(content_text),
+        summary=clip(summary, MAX_SUMMARY),
+        content_html=body,
         published=published or (updated if not published_problem else None),
         updated=updated,
         date_problem=join_problems(published_problem, updated_problem),
@@ -161,6 +178,22 @@ def _map_item(entry: Any, feed: ParsedFeed, feed_authors: list[ParsedAuthor]) ->
         raw=jsonable(entry),
         extra={"external_url": external} if external else {},
     )
+
+
+def _body_and_summary(content_html: str, content_text: str, summary: str) -> tuple[str, str]:
+    """(body HTML, plain-text summary): `content_html` over `content_text` over `summary`.
+
+    The summary is the dek only when it is not the text the body was made of.
+    """
+    body = strip_control_characters(content_html)
+    if not body.strip():
+        body = text_as_html(content_text)
+    summary_text = text_of_markup(summary)
+    if not body:
+        return text_as_html(summary), ""
+    if summary_text == text_of_markup(body):
+        return body, ""
+    return body, summary_text
 
 
 def _date_text(value: Any) -> str:
