@@ -92,6 +92,81 @@ class TestArticlePage:
         assert "Caf\u00e9 owners \u201cworried\u201d" in plain_text(item.content_html)
 
 
+class TestFidelity:
+    """The article as the page published it: headline once, pictures with alt text and captions."""
+
+    @pytest.mark.parametrize(
+        "heading",
+        [
+            "<h1>Harvest losses</h1>",
+            "<h2>HARVEST LOSSES</h2>",
+            "<p><strong>Harvest losses.</strong></p>",
+            "<header><h1>Harvest  losses</h1></header>",
+        ],
+    )
+    def test_the_headline_is_not_repeated_as_the_first_line_of_the_body(self, heading):
+        html = page(OPEN_GRAPH).replace("<h1>Harvest losses</h1>", heading)
+        [item] = parse_page(html, url="https://valley.example/news/harvest").items
+        assert item.title == "Harvest losses"
+        assert "harvest losses" not in plain_text(item.content_html).lower()
+        assert plain_text(item.content_html).startswith("Paragraph 1 of the report")
+
+    def test_a_first_paragraph_that_only_starts_like_the_headline_stays(self):
+        article = "<p>Harvest losses were counted again on Monday in every valley.</p>" + PARAGRAPHS
+        html = page(OPEN_GRAPH, article=article).replace("<h1>Harvest losses</h1>", "")
+        [item] = parse_page(html, url="https://valley.example/news/harvest").items
+        assert plain_text(item.content_html).startswith("Harvest losses were counted again")
+
+    def test_body_pictures_keep_their_alt_text_and_figure_caption(self):
+        figure = (
+            '<figure><img src="/images/barn.jpg" alt="A barn roof under water">'
+            "<figcaption>The Ostrander barn on Tuesday. Photo: Ida Venn</figcaption></figure>"
+        )
+        article = PARAGRAPHS[: len(PARAGRAPHS) // 2] + figure + PARAGRAPHS[len(PARAGRAPHS) // 2 :]
+        [item] = parse_page(page(OPEN_GRAPH, article=article), url="https://valley.example/n").items
+        assert (
+            '<figure><img src="https://valley.example/images/barn.jpg" alt="A barn roof under '
+            'water"><figcaption>The Ostrander barn on Tuesday. Photo: Ida Venn</figcaption>'
+            "</figure>"
+        ) in item.content_html
+
+    def test_the_lead_image_takes_its_caption_from_the_figure_that_shows_it(self):
+        figure = (
+            '<figure><img src="/images/fields.jpg" alt="Fields under water">'
+            "<figcaption>The lower fields, seen from the dyke.</figcaption></figure>"
+        )
+        head = OPEN_GRAPH.replace('<meta property="og:image:alt" content="Flooded fields">', "")
+        html = page(head, article=figure + PARAGRAPHS)
+        [item] = parse_page(html, url="https://valley.example/news/harvest").items
+        image = item.lead_image
+        assert (image.url, image.caption, image.alt) == (
+            "https://valley.example/images/fields.jpg",
+            "The lower fields, seen from the dyke.",
+            "Fields under water",
+        )
+
+    def test_the_lead_image_takes_caption_and_credit_from_a_json_ld_image_object(self):
+        data = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": "Harvest losses",
+            "image": {
+                "@type": "ImageObject",
+                "url": "https://valley.example/images/fields.jpg",
+                "caption": "Flooded fields near Ostrander",
+                "creditText": "Ida Venn / Valley Times",
+            },
+        }
+        head = f'<script type="application/ld+json">{json.dumps(data)}</script>'
+        [item] = parse_page(page(head), url="https://valley.example/news/harvest").items
+        image = item.lead_image
+        assert (image.caption, image.credit, image.alt) == (
+            "Flooded fields near Ostrander",
+            "Ida Venn / Valley Times",
+            "Flooded fields near Ostrander",
+        )
+
+
 class TestHostilePages:
     def test_a_script_url_as_lead_image_is_dropped(self):
         head = '<meta property="og:image" content="javascript:alert(1)">'

@@ -34,7 +34,8 @@ def comparable(text: str) -> str:
     return " ".join(_WORD.findall(text))
 
 
-def _fragment(body_html: str):
+def parse_fragment(body_html: str):
+    """`body_html` as the children of a <div>, or None when it cannot (or should not) be read."""
     if not body_html.strip() or nesting_depth_exceeds(body_html, MAX_NESTING_DEPTH):
         return None
     try:
@@ -73,7 +74,7 @@ def image_text_in_body(body_html: str, url: str, base_url: str = "") -> ImageTex
     """The alt text and caption the body gives the picture at `url`, if the body shows it."""
     if not url or url.rsplit("/", 1)[-1] not in body_html:
         return ImageText()
-    root = _fragment(body_html)
+    root = parse_fragment(body_html)
     if root is None:
         return ImageText()
     return image_texts(root, base_url).get(url, ImageText())
@@ -90,7 +91,7 @@ def without_leading_title(body_html: str, title: str) -> str:
     key = comparable(title)
     if not key or key not in comparable(body_html[: len(title) * 4 + 2000]):
         return body_html
-    root = _fragment(body_html)
+    root = parse_fragment(body_html)
     if root is None:
         return body_html
     element = root
@@ -102,7 +103,7 @@ def without_leading_title(body_html: str, title: str) -> str:
             return body_html
         if first.tag in TITLE_ELEMENTS and comparable(_text(first)) == key:
             _remove(first)
-            return _inner_html(root)
+            return inner_html(root)
         if first.tag not in CONTAINERS:
             return body_html
         element = first
@@ -122,7 +123,8 @@ def _remove(element) -> None:
     parent.remove(element)
 
 
-def _inner_html(root) -> str:
+def inner_html(root) -> str:
+    """The HTML inside `root`, an element made by `parse_fragment`."""
     parts = [root.text or ""]
     parts.extend(lxml.html.tostring(child, encoding="unicode") for child in root)
     return "".join(parts).strip()

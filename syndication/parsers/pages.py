@@ -6,6 +6,7 @@ trafilatura finds the article; the page's own metadata (Open Graph, JSON-LD Arti
 
 import json
 import re
+from html import escape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -18,6 +19,7 @@ from trafilatura.utils import load_html
 from articles.sanitize import strip_control_characters
 from syndication.items import ParsedAuthor, ParsedFeed, ParsedItem
 
+from .bodies import ImageText, image_texts, inner_html, parse_fragment, without_leading_title
 from .common import (
     MAX_NAME,
     MAX_SUMMARY,
@@ -138,6 +140,60 @@ def _ld_image(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _ld_image_text(value: Any) -> tuple[str, str]:
+    """(caption, credit) of a JSON-LD ImageObject (`caption`, `creditText`, else its author)."""
+    if isinstance(value, list) and value:
+        return _ld_image_text(value[0])
+    if not isinstance(value, dict):
+        return "", ""
+    caption = _ld_text(value.get("caption") or value.get("description") or "")
+    credit = _ld_text(
+        value.get("creditText") or value.get("author") or value.get("copyrightHolder") or ""
+    )
+    return caption, credit
+
+
+def _with_figures(body_html: str, pictures: dict[str, ImageText], base_url: str) -> str:
+    """The extracted body with each picture's alt text and figure caption from the page put back.
+
+    The extractor keeps an article's images but drops their <figure> and <figcaption>.
+    """
+    if "<img" not in body_html or not any(p.alt or p.caption for p in pictures.values()):
+        return body_html
+    root = parse_fragment(body_html)
+    if root is None:
+        return body_html
+    for image in list(root.iter("img")):
+        original = pictures.get(urljoin(base_url, (image.get("src") or "").strip()))
+        if original is None:
+            continue
+        if original.alt and not (image.get("alt") or "").strip():
+            image.set("alt", original.alt)
+        if original.caption and next(image.iterancestors("figure"), None) is None:
+            _wrap_in_figure(image, original.caption)
+    return inner_html(root)
+
+
+def _wrap_in_figure(image: Any, caption: str) -> None:
+    parent = image.getparent()
+    # An image alone in a paragraph: the figure takes the paragraph's place.
+    alone = (
+        parent.tag == "p"
+        and len(parent) == 1
+        and not (parent.text or "").strip()
+        and not (image.tail or "").strip()
+    )
+    target = parent if alone else image
+    figure = lxml_html.Element("figure")
+    figure.tail = target.tail
+    target.addprevious(figure)
+    target.getparent().remove(target)
+    image.tail = None
+    figure.append(image)
+    figcaption = etree.SubElement(figure, "figcaption")
+    figcaption.text = caption
+
+
 def _body_html(document: Any) -> str:
     """The extracted article as an HTML fragment (the inside of the <body> trafilatura builds)."""
     if document is None or document.body is None:
@@ -188,6 +244,8 @@ def parse_page(html: bytes | str, *, url: str) -> ParsedFeed:
     meta = _meta(tree)
     articles = _json_ld_articles(tree)
     ld = articles[0] if articles else {}
+    # Read before the extractor, which prunes the tree it is given (figures included).
+    pictures = image_texts(tree, link)
     try:
         document = bare_extraction(
             tree,
@@ -212,7 +270,7 @@ def parse_page(html: bytes | str, *, url: str) -> ParsedFeed:
         or tree.findtext(".//title")
         or ""
     )
-    content_html = _body_html(document)
+    content_html = without_leading_title(_with_figures(_body_html(document), pictures, link), title)
     if not title and not content_html:
         raise ParseError("no article could be found on this page")
     summary = extracted.description or meta.get("og:description") or meta.get("description") or ""
@@ -240,10 +298,15 @@ def parse_page(html: bytes | str, *, url: str) -> ParsedFeed:
         or extracted.image
         or ""
     )
+    image_url = urljoin(link, image_url.strip()) if image_url else ""
+    shown = pictures.get(image_url, ImageText())
+    caption, credit = _ld_image_text(ld.get("image"))
     image = make_media(
-        urljoin(link, image_url.strip()) if image_url else "",
+        image_url,
         "image",
-        alt=meta.get("og:image:alt", ""),
+        caption=caption or escape(shown.caption),
+        credit=credit,
+        alt=escape(meta.get("og:image:alt", "") or shown.alt),
     )
     keywords = ld.get("keywords")
     if isinstance(keywords, str):
