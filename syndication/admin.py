@@ -36,7 +36,8 @@ MAX_SYNCHRONOUS_FEEDS = 5
 
 
 def run_summary(run: ImportRun) -> str:
-    text = f"{run.fetched_from or run.source}: {run.summary}"
+    # Never starts with the address: the admin capitalises the first letter of every message.
+    text = f"Import of {run.fetched_from or run.source} — {run.summary}"
     if run.error_message:
         text += f" — {run.error_message}"
     if run.anomaly:

@@ -95,6 +95,38 @@ def test_import_feed_from_a_url_records_rights_feed_and_publishes(server):
     assert "Added the feed" in output
 
 
+def test_import_feed_run_again_on_a_url_asks_conditionally_and_a_304_changes_nothing(server):
+    def answer(request):
+        if request.headers.get("if-none-match") == '"v1"':
+            return 304, {"ETag": '"v1"'}, b""
+        headers = {
+            "Content-Type": "application/rss+xml",
+            "ETag": '"v1"',
+            "Last-Modified": "Tue, 03 Mar 2026 10:00:00 GMT",
+        }
+        return 200, headers, rss([story(1), story(2)], title="Harbour Courier")
+
+    server.routes["/rss"] = answer
+    run_command("import_feed", server.url("/rss"), "--source", "courier")
+
+    output, _ = run_command("import_feed", server.url("/rss"), "--source", "courier")
+
+    second = server.requests[-1].headers
+    assert second["if-none-match"] == '"v1"'
+    assert second["if-modified-since"] == "Tue, 03 Mar 2026 10:00:00 GMT"
+    assert ImportRun.objects.latest("pk").status == RunStatus.NOT_MODIFIED
+    assert Article.objects.count() == 2
+    assert "Not modified" in output
+
+
+def test_the_message_for_an_unknown_source_names_the_slug_to_use():
+    with pytest.raises(CommandError) as raised:
+        run_command("import_url", "https://example.com/a", "--source", "harbour-post")
+
+    assert "`import_feed URL --source harbour-post`" in str(raised.value)
+    assert "{slug}" not in str(raised.value)
+
+
 def test_import_feed_with_permission_needs_evidence(feed_file):
     with pytest.raises(CommandError, match="Say where the written permission is recorded"):
         run_command("import_feed", str(feed_file), "--source", "courier", "--rights", "permission")

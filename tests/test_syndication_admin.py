@@ -131,6 +131,15 @@ def test_fetch_now_imports_and_reports_the_counts(importer_user, server):
     assert ImportRun.objects.get().triggered_by.username == "ingest"
 
 
+def test_a_message_naming_the_feed_prints_its_address_as_written(importer_user, server):
+    feed = Feed.objects.create(source=LicensedSourceFactory(), url=server.url("/feed.xml"))
+
+    page = action(importer_user, FEEDS, "fetch_now", [feed]).content.decode()
+
+    assert f"Import of {server.url('/feed.xml')}" in page
+    assert "Http://" not in page
+
+
 def test_fetch_now_reports_a_failure_as_an_error(importer_user, server):
     feed = Feed.objects.create(source=LicensedSourceFactory(), url=server.url("/missing.xml"))
 

@@ -32,7 +32,7 @@ def existing_source(slug: str) -> Source:
     if source is None:
         raise CommandError(
             f"There is no source with the slug “{slug}”. Create it in the admin, or import "
-            "one of its feeds first with `import_feed URL --source {slug}`."
+            f"one of its feeds first with `import_feed URL --source {slug}`."
         )
     return source
 
