@@ -433,6 +433,16 @@ class TestHeadTags:
         )
         assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
 
+    def test_json_ld_names_the_publisher_at_the_address_the_site_was_asked_on(
+        self, client, settings
+    ):
+        settings.SITE_URL = "http://127.0.0.1:8000"
+        article = PublishedArticleFactory()
+
+        response = client.get(article.get_absolute_url(), HTTP_HOST="127.0.0.1:8080")
+
+        assert json_ld(page_tree(response))["publisher"]["url"] == "http://127.0.0.1:8080/"
+
     def test_json_ld_names_the_lead_image_by_absolute_url(self, client):
         article = PublishedArticleFactory(lead_image=jpeg_upload(800, 600))
 

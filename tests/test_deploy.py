@@ -826,3 +826,32 @@ def test_every_variable_the_production_stack_reads_is_documented():
     undocumented = sorted(name for name in read if f"`{name}`" not in guide)
 
     assert undocumented == []
+
+
+def test_without_site_url_the_absolute_address_and_user_agent_follow_the_port():
+    env = {key: value for key, value in os.environ.items() if key not in {"SITE_URL", "PORT"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.dev", PORT="8080", PYTHONPATH=str(REPO))
+    code = (
+        "from django.conf import settings; "
+        "print(settings.SITE_URL); print(settings.SYNDICATION_USER_AGENT)"
+    )
+
+    result = run_python(code, env)
+
+    assert result.returncode == 0, result.stderr
+    site_url, user_agent = result.stdout.splitlines()
+    assert site_url == "http://127.0.0.1:8080"
+    assert "(+http://127.0.0.1:8080/;" in user_agent
+
+
+def test_every_setting_the_importer_reads_is_documented():
+    base = (REPO / "config" / "settings" / "base.py").read_text()
+    read = set(
+        re.findall(r'(?:os\.environ\.get|env_list)\(\s*"((?:SYNDICATION|IMAGE)_[A-Z_]+)"', base)
+    )
+    importing = (REPO / "docs" / "importing.md").read_text()
+    readme = (REPO / "README.md").read_text()
+
+    assert {"SYNDICATION_ALLOWED_HOSTS", "SYNDICATION_USER_AGENT", "IMAGE_MAX_PIXELS"} <= read
+    assert sorted(name for name in read if f"`{name}`" not in importing) == []
+    assert "`SYNDICATION_ALLOWED_HOSTS`" in readme

@@ -132,7 +132,7 @@ def news_article_data(article, request, page_url: str, image: dict | None) -> di
         "publisher": {
             "@type": "Organization",
             "name": settings.SITE_NAME,
-            "url": settings.SITE_URL,
+            "url": absolute_url(request, "/"),
         },
         "sourceOrganization": {"@type": "Organization", "name": article.source.name},
         "copyrightHolder": {"@type": "Organization", "name": article.copyright_holder},
