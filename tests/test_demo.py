@@ -52,6 +52,38 @@ def test_loading_twice_duplicates_nothing(demo):
     assert not Redirect.objects.exists()
 
 
+def test_loading_again_keeps_what_editors_changed_and_adds_only_what_is_missing(demo):
+    source = Source.objects.get(slug="delta-dispatch")
+    source.name = "Delta Dispatch (renamed by an editor)"
+    source.save()
+    rights = source.rights
+    rights.evidence = "Renewed contract, signed by the editor"
+    rights.save()
+    article = Article.objects.get(slug="floodgates-open-on-the-lower-delta")
+    article.title = "Floodgates open: an editor's headline"
+    article.save()
+    article.tags.set(["edited"])
+    editor = get_user_model().objects.get(username="editor")
+    editor.set_password("the editor's own secret")
+    editor.save()
+    gone = Article.objects.exclude(pk=article.pk).first()
+    gone_slug = gone.slug
+    gone.delete()
+
+    output = StringIO()
+    call_command("load_demo", stdout=output)
+
+    source.refresh_from_db()
+    article.refresh_from_db()
+    assert source.name == "Delta Dispatch (renamed by an editor)"
+    assert source.rights.evidence == "Renewed contract, signed by the editor"
+    assert article.title == "Floodgates open: an editor's headline"
+    assert list(article.tags.names()) == ["edited"]
+    assert get_user_model().objects.get(username="editor").check_password("the editor's own secret")
+    assert "demo-editor-pass" not in output.getvalue()
+    assert Article.objects.filter(slug=gone_slug).exists()
+
+
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"
 
 
