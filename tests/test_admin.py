@@ -345,6 +345,36 @@ class TestRevisionHistory:
         assert "<del>Before the edit</del>" in html
         assert "<ins>&lt;p&gt;New paragraph.&lt;/p&gt;</ins>" in html
 
+    def test_compare_view_shows_no_change_the_date_widget_cannot_show(self, chief):
+        published_at = timezone.now().replace(microsecond=654321) - datetime.timedelta(hours=2)
+        article = PublishedArticleFactory(title="Before the edit", published_at=published_at)
+        chief.post(change_url(article), article_form_data(article, title="After the edit"))
+        older, newer = article.history.order_by("history_date")
+        assert newer.published_at != older.published_at  # the widget dropped the microseconds
+
+        url = reverse("admin:articles_article_history_compare", args=[article.pk])
+        response = chief.get(url, {"from": older.history_id, "to": newer.history_id})
+
+        assert [change.label for change in response.context["changes"]] == ["title"]
+
+    def test_compare_view_shows_a_real_date_change_to_the_second(self, chief):
+        published_at = datetime.datetime(2026, 3, 2, 9, 15, 30, 250000, tzinfo=datetime.UTC)
+        article = PublishedArticleFactory(published_at=published_at)
+        chief.post(
+            change_url(article),
+            article_form_data(article, published_at=published_at + datetime.timedelta(hours=1)),
+        )
+        older, newer = article.history.order_by("history_date")
+
+        url = reverse("admin:articles_article_history_compare", args=[article.pk])
+        response = chief.get(url, {"from": older.history_id, "to": newer.history_id})
+
+        changes = {change.label: change for change in response.context["changes"]}
+        assert (changes["published at"].old, changes["published at"].new) == (
+            "2026-03-02 09:15:30",
+            "2026-03-02 10:15:30",
+        )
+
     def test_compare_view_escapes_hostile_titles(self, chief):
         article = ArticleFactory(title="Plain")
         chief.post(change_url(article), article_form_data(article, title=HOSTILE))

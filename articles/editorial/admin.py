@@ -1,5 +1,6 @@
 """The editorial admin: review imported drafts, fix metadata, classify, publish and withdraw."""
 
+import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -521,12 +522,23 @@ _BETWEEN_BLOCKS = re.compile(r"(?<=>)\s*(?=<(?:p|h\d|ul|ol|li|blockquote|figure|
 LONG_TEXT_FIELDS = {"body", "dek"}
 
 
+def _as_shown(value):
+    """`value` at the precision the admin shows and edits it: datetimes to the second."""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.replace(microsecond=0)
+    return value
+
+
 def _as_text(record, field_name: str, value) -> str:
     if value is None or value == "":
         return "—"
     model_field = record._meta.get_field(field_name)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        return f"{_as_shown(value):%Y-%m-%d %H:%M:%S}"
     return str(value)
 
 
@@ -545,6 +557,9 @@ def revision_changes(newer, older) -> list[FieldChange]:
     delta = newer.diff_against(older, foreign_keys_are_objs=True)
     changes = []
     for change in delta.changes:
+        # The admin's date-and-time widget drops microseconds: that is not an editor's change.
+        if _as_shown(change.old) == _as_shown(change.new):
+            continue
         label = str(newer._meta.get_field(change.field).verbose_name)
         old = _as_text(older, change.field, change.old)
         new = _as_text(newer, change.field, change.new)
