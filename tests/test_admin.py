@@ -370,7 +370,7 @@ class TestRevisionHistory:
         response = chief.get(url, {"from": older.history_id, "to": newer.history_id})
 
         changes = {change.label: change for change in response.context["changes"]}
-        assert (changes["published at"].old, changes["published at"].new) == (
+        assert (changes["site publication date"].old, changes["site publication date"].new) == (
             "2026-03-02 09:15:30",
             "2026-03-02 10:15:30",
         )

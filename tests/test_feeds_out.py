@@ -10,7 +10,7 @@ from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles.models import ArticleStatus, Byline
+from articles.models import Article, ArticleStatus, Byline
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -167,6 +167,20 @@ class TestJsonFeed:
         assert set(item["tags"]) == {"Sahel", "Climate", "wetlands"}
         for key in ("date_published", "date_modified"):
             assert datetime.datetime.fromisoformat(item[key]).tzinfo is not None
+
+    def test_a_scheduled_article_is_never_modified_before_it_was_published(self, client):
+        published_at = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=1)
+        article = PublishedArticleFactory(published_at=published_at)
+        # Scheduled: last saved two hours before the time it went live.
+        Article.objects.filter(pk=article.pk).update(
+            updated_at=published_at - datetime.timedelta(hours=2)
+        )
+
+        (item,) = json.loads(client.get("/feeds/json/").content)["items"]
+        atom_entry = feedparser.parse(client.get("/feeds/atom/").content).entries[0]
+
+        assert item["date_modified"] == item["date_published"] == published_at.isoformat()
+        assert atom_entry.updated_parsed == atom_entry.published_parsed
 
     def test_an_article_without_authors_credits_its_source(self, client):
         PublishedArticleFactory(source__name="Wire Service")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from lxml import html
 
 from articles.models import Article, ArticleStatus
-from syndication.importer import import_feed, import_url
+from syndication.entry import import_feed, import_url
 from syndication.models import Feed
 from tests.factories import LicensedSourceFactory
 from tests.feedbuilders import png

@@ -12,6 +12,7 @@ Addresses:
 """
 
 import copy
+import datetime
 import json
 
 from django.conf import settings
@@ -128,7 +129,7 @@ class ArticleFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return item.updated_at
+        return modified_at(item)
 
     def item_categories(self, item):
         return [
@@ -273,6 +274,16 @@ def json_feed(request):
     )
 
 
+def modified_at(article: Article) -> datetime.datetime:
+    """When readers last saw `article` change: its last save, or its publication if later.
+
+    A scheduled article is saved before it goes live; its modification is then its publication.
+    """
+    if article.published_at is None:
+        return article.updated_at
+    return max(article.updated_at, article.published_at)
+
+
 def json_feed_item(article: Article, request) -> dict:
     url = request.build_absolute_uri(article.get_absolute_url())
     item = {
@@ -282,7 +293,7 @@ def json_feed_item(article: Article, request) -> dict:
         "title": article.title,
         "content_html": item_content_html(article, request),
         "date_published": article.published_at.isoformat(),
-        "date_modified": article.updated_at.isoformat(),
+        "date_modified": modified_at(article).isoformat(),
         "authors": [
             {"name": author.name, "url": request.build_absolute_uri(author.get_absolute_url())}
             for author in article.ordered_authors
