@@ -141,6 +141,34 @@ def imported_and_rendered(env: Env, fields: dict) -> Rendered:
     return Rendered(run, article, page.content.decode(), admin.content.decode())
 
 
+def pictured_imported_and_rendered(env: Env, media_xml: str) -> Rendered:
+    """Import one RSS item whose picture (served here) carries `media_xml`, publish, render."""
+    env.settings.SYNDICATION_ALLOWED_HOSTS = ["127.0.0.1"]
+    env.server.routes["/picture.png"] = (200, {"Content-Type": "image/png"}, png())
+    document = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Pictures</title>'
+        "<link>https://origin.example/</link><item><guid>pictured</guid><title>Pictured</title>"
+        "<link>https://origin.example/news/pictured</link>"
+        "<description>&lt;p&gt;The article's own text.&lt;/p&gt;</description>"
+        f'<media:content url="{env.server.url("/picture.png")}" medium="image">{media_xml}'
+        "</media:content></item></channel></rss>"
+    ).encode()
+    path = env.tmp_path / "pictured.xml"
+    path.write_bytes(document)
+    source = LicensedSourceFactory()
+    run = import_feed_file(path, source, "published")
+    article = Article.objects.filter(source=source).first()
+    if article is None:
+        return Rendered(run, None, "", "")
+    page = Client().get(article.get_absolute_url())
+    assert page.status_code == 200
+    admin_client = Client()
+    admin_client.force_login(superuser())
+    admin = admin_client.get(reverse("admin:articles_article_change", args=[article.pk]))
+    return Rendered(run, article, page.content.decode(), admin.content.decode())
+
+
 def superuser():
     User = get_user_model()
     return User.objects.filter(username="matrix-admin").first() or User.objects.create_superuser(
@@ -408,6 +436,21 @@ def text_not_markup(marker: str):
         rendered_inert(marker)(rendered)
         for html in (rendered.page, rendered.admin):
             assert html_elements(html, 'img[src="x"]') == []
+
+    return expect
+
+
+def caption_on_the_picture(caption: str, *forbidden: str):
+    """The caption is the picture's, as plain text, shown escaped under it; never the article."""
+
+    def expect(rendered: Rendered):
+        rendered_inert(*forbidden)(rendered)
+        article = rendered.article
+        assert article.body == "<p>The article's own text.</p>"
+        assert article.lead_image_caption == caption
+        (figcaption,) = html_elements(rendered.page, 'figure[data-block="lead_media"] figcaption')
+        assert caption in figcaption.text_content()
+        assert html_elements(rendered.page, 'img[src="x"]') == []
 
     return expect
 
@@ -939,6 +982,22 @@ CASES = [
           ("backslashes", "http:\\\\\\evil.com"),
           ("scheme without slashes", "https:evil.com"),
       ]],  # fmt: skip
+    # I. Import fidelity (issue 11): text that belongs to a picture stays on the picture.
+    Case("I1", "markup in a media caption", pictured_imported_and_rendered,
+         '<media:description type="html">&lt;img src=x onerror=alert(\'I1\')&gt;The pier at '
+         "dusk</media:description><media:credit>&lt;b&gt;Ola&lt;/b&gt;</media:credit>",
+         caption_on_the_picture("The pier at dusk", "onerror")),
+    Case("I1", "a plain caption that looks like markup", pictured_imported_and_rendered,
+         "<media:description>&lt;script&gt;alert('I1')&lt;/script&gt; at dusk"
+         "</media:description>",
+         caption_on_the_picture("<script>alert('I1')</script> at dusk")),
+    Case("I2", "hostile figure caption in a body", sanitized,
+         '<figure><img src="a.png" alt="x" onerror=alert(1)><figcaption onclick=alert(2)>'
+         "<script>alert(3)</script>The pier</figcaption></figure>",
+         lambda output: (
+             clean_output("onerror", "onclick", "<script", "alert(3)")(output),
+             _assert_figure_kept(output),
+         )),
 ]  # fmt: skip
 
 
@@ -949,6 +1008,12 @@ def _check_a13(output: str):
     assert link.get("target") is None
     without_base = clean_html('<a href="/admin/">a</a>')
     assert html_elements(without_base, "a")[0].get("href") is None  # nothing to resolve: dropped
+
+
+def _assert_figure_kept(output: str):
+    (figure,) = html_elements(output, "figure")
+    assert figure.cssselect("img")[0].get("alt") == "x"
+    assert figure.cssselect("figcaption")[0].text_content() == "The pier"
 
 
 def _assert_no_private_image(rendered: Rendered):
@@ -1005,7 +1070,7 @@ def test_every_row_of_the_bad_input_list_is_in_the_table_or_named_as_covered_els
         "G3": "no archive upload exists: WXR is imported from a plain XML file only",
     }
     every_row = {f"{letter}{n}" for letter, count in
-                 {"A": 15, "B": 14, "C": 7, "D": 10, "E": 7, "F": 8, "G": 7}.items()
+                 {"A": 15, "B": 14, "C": 7, "D": 10, "E": 7, "F": 8, "G": 7, "I": 2}.items()
                  for n in range(1, count + 1)}  # fmt: skip
     assert every_row - rows_in_table - set(covered_elsewhere) == set()
 
