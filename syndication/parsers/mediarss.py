@@ -7,9 +7,9 @@ it belonged to. This module reads the same (already guarded) document with lxml,
 and returns for each item what belongs to its media and what belongs to the item itself, so the
 feed parser can keep the two apart:
 
-- each media object's caption (`media:description`), credits (`media:credit`) and title
-  (`media:title`), inherited as the specification says: the `media:content` element's own, else
-  its `media:group`'s, else the item's (item-level Media RSS elements describe all its media);
+- each media object's caption (`media:description`) and credits (`media:credit`), inherited as
+  the specification says: the `media:content` element's own, else its `media:group`'s, else the
+  item's (item-level Media RSS elements describe all its media);
 - which `media:content` is `isDefault="true"`;
 - the normalised text of every Media RSS text element, and of the item's own title, description,
   summary and content, to recognise a caption that feedparser filed as article text.
@@ -48,7 +48,6 @@ class MediaText:
 
     caption: str = ""
     caption_is_html: bool = False
-    title: str = ""
     credits: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +59,6 @@ class MediaText:
         return MediaText(
             caption=self.caption or parent.caption,
             caption_is_html=self.caption_is_html if self.caption else parent.caption_is_html,
-            title=self.title or parent.title,
             credits=self.credits or parent.credits,
         )
 
@@ -79,7 +77,7 @@ class ItemMedia:
     own_title: str = ""
 
     def text_for(self, url: str) -> MediaText:
-        """The caption, title and credits of the media object at `url` (else the item's)."""
+        """The caption and credits of the media object at `url` (else the item's)."""
         return self.by_url.get(url.strip(), self.item_level)
 
     def is_media_text(self, value: str | None) -> bool:
@@ -171,8 +169,6 @@ def _own_media_text(element) -> MediaText:
         if name == "description" and not text.caption:
             text.caption = value
             text.caption_is_html = (child.get("type") or "").strip().lower() == "html"
-        elif name == "title" and not text.title:
-            text.title = value
         elif name == "credit" and len(text.credits) < MAX_CREDITS:
             credit = " ".join(value.split())
             if credit not in text.credits:
