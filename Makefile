@@ -24,11 +24,12 @@ migrate: install
 demo: demo-content
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# Demo content, then two sample imports that land in the review queue (both are idempotent).
+# Demo content (created once: a re-run keeps editors' changes), then two sample imports that
+# land in the review queue (both idempotent; load_demo records the feed source's rights).
 demo-content: migrate
 	$(PY) manage.py load_demo
 	$(PY) manage.py import_feed demo/feeds/tidewater-notes.xml --source tidewater-notes \
-		--rights permission --evidence "Demo: written permission on file" --status review
+		--status review
 	$(PY) manage.py import_wxr demo/wxr/lantern-quarterly.xml --source lantern-quarterly \
 		--no-images --status draft
 

@@ -136,6 +136,23 @@ SOURCES = [
             "granted_on": "2022-09-01",
         },
     },
+    # The two sample imports of `make demo` (demo/feeds, demo/wxr): their sources and rights are
+    # recorded here, once, so running the demo again never rewrites what an editor changed.
+    {
+        "slug": "tidewater-notes",
+        "name": "Tidewater Notes",
+        "homepage": "https://tidewater-notes.example/",
+        "description": "Short reports from estuaries, harbours and the people who work them.",
+        "canonical_policy": "original",
+        "support_appeal": "",
+        "rights": {
+            "basis": "permission",
+            "copyright_holder": "Tidewater Notes",
+            "attribution_wording": "",
+            "evidence": "Demo: written permission on file.",
+            "granted_on": "2025-05-03",
+        },
+    },
 ]
 
 AUTHORS = [

@@ -93,8 +93,6 @@ def test_the_sample_imports_land_in_the_review_queue_once(demo):
             "import_feed",
             str(DEMO_DIR / "feeds" / "tidewater-notes.xml"),
             source="tidewater-notes",
-            rights="permission",
-            evidence="Demo permission",
             status="review",
             stdout=StringIO(),
         )
@@ -120,5 +118,11 @@ def test_the_sample_imports_land_in_the_review_queue_once(demo):
     assert Redirect.objects.filter(old_path="/?p=101").exists()
 
     before = Article.objects.count()
+    rights = Source.objects.get(slug="tidewater-notes").rights
+    rights.evidence = "Countersigned letter, filed by the desk"
+    rights.save()
+    call_command("load_demo", stdout=StringIO())
     import_samples()
     assert Article.objects.count() == before
+    rights.refresh_from_db()
+    assert rights.evidence == "Countersigned letter, filed by the desk"
