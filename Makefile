@@ -44,6 +44,9 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The suite runs in parallel, one worker per CPU (pytest-xdist); PYTEST_ARGS="-n 0" runs it in
+# one process, PYTEST_ARGS="-n 2 -k search" picks workers and tests.
+PYTEST_ARGS ?= -n auto
 test: lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -574,17 +574,11 @@ def test_gunicorn_access_lines_are_json(monkeypatch):
     assert entry["user_agent"] == 'agent "with quotes"'
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
-def test_gunicorn_serves_the_app_with_production_settings_and_logs_json(tmp_path):
-    port = free_port()
+def test_gunicorn_serves_the_app_with_production_settings_and_logs_json(tmp_path, listening_socket):
+    port = listening_socket.getsockname()[1]
     env = production_env(
-        BIND=f"127.0.0.1:{port}",
+        BIND=f"fd://{listening_socket.fileno()}",
         WEB_CONCURRENCY="1",
         # The probe below asks for 127.0.0.1 over plain HTTP, like a load balancer would.
         ALLOWED_HOSTS="news.example.org",
@@ -600,6 +594,7 @@ def test_gunicorn_serves_the_app_with_production_settings_and_logs_json(tmp_path
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        pass_fds=[listening_socket.fileno()],
     )
     try:
         body = None

@@ -7,6 +7,7 @@ Rows D1-D5 of HOSTILE-INPUTS.md and "Concurrency and faults" items 5 (network fa
 import gzip
 import socket
 import time
+import tracemalloc
 import zlib
 
 import pytest
@@ -53,13 +54,14 @@ def gzip_bomb() -> bytes:
     return _gzip_of_zeros(100)
 
 
-def _timed(call):
-    started = time.monotonic()
+def _peak_python_memory(call) -> int:
+    """Bytes of Python memory `call` held at its peak (what inflating a body would allocate)."""
+    tracemalloc.start()
     try:
         call()
+        return tracemalloc.get_traced_memory()[1]
     finally:
-        elapsed = time.monotonic() - started
-    return elapsed
+        tracemalloc.stop()
 
 
 # --- What comes back ----------------------------------------------------------------------------
@@ -228,12 +230,11 @@ def test_a_huge_declared_length_is_refused_before_reading_the_body(server):
         fetch(server.url("/huge"))
 
 
-def test_an_endless_stream_stops_at_the_byte_cap(server):
+def test_an_endless_stream_stops_at_the_byte_cap(server, settings):
+    settings.SYNDICATION_DEADLINE = 600  # only the cap can end this fetch
     server.routes["/forever"] = Response(body=endless())
-    elapsed = _timed(
-        lambda: pytest.raises(ResponseTooLarge, fetch, server.url("/forever"), max_bytes=200_000)
-    )
-    assert elapsed < 2
+    with pytest.raises(ResponseTooLarge, match="200,000 bytes"):
+        fetch(server.url("/forever"), max_bytes=200_000)
 
 
 def test_the_cap_is_inclusive(server):
@@ -278,10 +279,10 @@ def test_compressed_responses_are_decoded(server):
 
 def test_a_gzip_bomb_stops_at_the_cap_without_inflating_everything(server, gzip_bomb):
     server.routes["/bomb"] = (200, {"Content-Encoding": "gzip"}, gzip_bomb)
-    elapsed = _timed(
+    peak = _peak_python_memory(
         lambda: pytest.raises(ResponseTooLarge, fetch, server.url("/bomb"), max_bytes=1_000_000)
     )
-    assert elapsed < 2
+    assert peak < 20 * 1024 * 1024  # the bomb inflates to 100 MB
 
 
 def test_a_nested_gzip_bomb_stops_at_the_cap(server, gzip_bomb):
@@ -319,11 +320,11 @@ def test_a_slowloris_body_is_cut_off_at_the_total_deadline(server, settings):
     """Each byte arrives well within the read timeout; only the deadline can stop it."""
     settings.SYNDICATION_READ_TIMEOUT = 2
     settings.SYNDICATION_DEADLINE = 1.5
-    server.routes["/trickle"] = Response(body=endless(b"x"), delay=0.5)
+    server.routes["/trickle"] = Response(body=[b"x"] * 120, delay=0.5)  # a minute of body
     started = time.monotonic()
     with pytest.raises(FetchTimeout, match="1.5 seconds in total"):
         fetch(server.url("/trickle"))
-    assert 1.4 < time.monotonic() - started < 2.5
+    assert time.monotonic() - started > 1.4  # not before the deadline
 
 
 def test_slow_headers_are_cut_off_at_the_total_deadline(server, settings):
@@ -331,32 +332,24 @@ def test_slow_headers_are_cut_off_at_the_total_deadline(server, settings):
     status_line_and_headers = [b"HTTP/1.1 200 OK\r\n"] + [b"X-Pad: %d\r\n" % i for i in range(50)]
     server.routes["/trickle"] = Response(raw=status_line_and_headers, delay=0.2)
     started = time.monotonic()
-    with pytest.raises(FetchTimeout, match="in total"):
+    with pytest.raises(FetchTimeout, match="1 seconds in total"):
         fetch(server.url("/trickle"))
-    assert 0.9 < time.monotonic() - started < 2
+    assert time.monotonic() - started > 0.9  # not before the deadline; the headers take 10 s
 
 
 def test_a_server_that_goes_quiet_hits_the_read_timeout(server, settings):
     settings.SYNDICATION_READ_TIMEOUT = 0.3
-    server.routes["/silent"] = Response(before=3, body=b"too late")
-    started = time.monotonic()
+    server.routes["/silent"] = Response(before=30, body=b"too late")
     with pytest.raises(FetchTimeout, match="stopped sending data"):
-        fetch(server.url("/silent"))
-    assert time.monotonic() - started < 1.5
+        fetch(server.url("/silent"))  # answering at all would take 30 seconds
 
 
 # --- Network faults (faults item 5) -----------------------------------------------------------
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_a_refused_connection_is_a_short_plain_message():
+def test_a_refused_connection_is_a_short_plain_message(refused_port):
     with pytest.raises(FetchError) as failed:
-        fetch(f"http://127.0.0.1:{_closed_port()}/feed")
+        fetch(f"http://127.0.0.1:{refused_port}/feed")
     assert str(failed.value) == "127.0.0.1 refused the connection."
 
 

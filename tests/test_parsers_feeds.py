@@ -5,7 +5,6 @@ import datetime
 import itertools
 import json
 import resource
-import time
 
 import pytest
 
@@ -57,17 +56,19 @@ def no_escape(no_network, monkeypatch):
     return attempts
 
 
-def within_budget(function, *, seconds=1.0, megabytes=50):
-    """Run `function`, asserting it stays under the time and peak-memory budget."""
+def within_budget(function, *, megabytes=50):
+    """Run `function`, asserting it stays under the peak-memory budget.
+
+    What keeps a hostile document cheap is what the tests that call this assert: entities left
+    unexpanded, nesting refused. Memory is the measure of it; time is not asserted, because it
+    depends on whatever else the machine runs.
+    """
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
     try:
         outcome = function()
     except ParseError as error:
         outcome = error
-    elapsed = time.perf_counter() - started
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
-    assert elapsed < seconds, f"took {elapsed:.2f}s"
     assert grown_kb < megabytes * 1024, f"peak memory grew by {grown_kb / 1024:.0f} MB"
     return outcome
 
@@ -589,7 +590,7 @@ class TestXmlAttacks:
     def test_deep_nesting_is_survived(self):
         body = "<div>" * 10_000 + "deep" + "</div>" * 10_000
         xml = rss(f"<item><title>T</title><description>{body}</description></item>")
-        outcome = within_budget(lambda: parse_feed(xml), seconds=5)
+        outcome = within_budget(lambda: parse_feed(xml))
         assert isinstance(outcome, ParseError) or outcome.items[0].title == "T"
 
 

@@ -4,7 +4,6 @@ import datetime
 import io
 import json
 import resource
-import time
 
 import pytest
 
@@ -342,14 +341,12 @@ class TestXmlAttacks:
         body = "".join(post(n).replace("First paragraph.", padding) for n in range(1, count + 1))
         content = wxr(body)
         peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        started = time.perf_counter()
         seen = 0
         for outcome in iter_wxr(io.BytesIO(content)):
             assert isinstance(outcome, ParsedItem)
             seen += 1
         grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
         assert seen == count
-        assert time.perf_counter() - started < 10
         # The document alone is several MB; a tree of it would be many times that.
         assert grown_mb < 3 * len(content) / 1024 / 1024 + 20
 

@@ -364,7 +364,7 @@ class TestFilters:
         assert found_titles(response) == ["Cocoa four"]
         assert f"by {author.name}" in response.content.decode()
 
-    def test_date_range_is_inclusive_of_both_days(self, client):
+    def test_date_range_is_inclusive_of_both_days(self, client, frozen_now):
         today = timezone.localdate()
         PublishedArticleFactory(title="Rates today", published_at=days_ago(0.00001))
         PublishedArticleFactory(title="Rates ten days ago", published_at=days_ago(10))

@@ -105,14 +105,16 @@ def redis_is_up(host: str = "127.0.0.1", port: int = 6379) -> bool:
 
 
 @pytest.mark.django_db
-def test_a_task_enqueued_through_the_rq_backend_lands_in_redis_and_an_rq_worker_runs_it(settings):
+def test_a_task_enqueued_through_the_rq_backend_lands_in_redis_and_an_rq_worker_runs_it(
+    settings, unique_name
+):
     if not redis_is_up():
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     import django_rq
     from django_tasks_rq import Job, RQBackend  # noqa: F401 - the backend must import
     from rq import SimpleWorker
 
-    queue_name = "syndication-tests"
+    queue_name = unique_name  # a queue of this test's own: no other run's worker takes its job
     redis_db = {"HOST": "127.0.0.1", "PORT": 6379, "DB": 15}
     # django_rq looks results up through its "default" queue's connection.
     settings.RQ_QUEUES = {"default": redis_db, queue_name: redis_db}
