@@ -1,5 +1,5 @@
 """Pictures inside imported bodies are stored here or become links: readers never fetch them
-from a third party (HOSTILE-INPUTS B14)."""
+from a third party (row B14 of docs/hostile-inputs.md)."""
 
 import re
 

@@ -2,8 +2,8 @@
 hangs. Whatever happens, nothing is half-applied, the failure is recorded where an operator
 sees it, and running the import again converges on the complete result with no duplicates.
 
-HOSTILE-INPUTS.md "Concurrency and faults", rows 3 (crash mid-import), 4 (database restarts
-during a run) and 5 (network faults).
+Rows R3 (the worker killed mid-import), R4 (the database connection lost during a run) and R5
+(network faults) of docs/hostile-inputs.md.
 """
 
 import datetime
@@ -63,7 +63,7 @@ def assert_converged(source, count: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Row 4: the database connection drops in the middle of a run
+# R4: the database connection drops in the middle of a run
 
 
 class KillConnectionAtArticleInsert:
@@ -162,7 +162,7 @@ def test_a_database_error_inside_an_item_transaction_leaves_no_half_written_item
 
 
 # ---------------------------------------------------------------------------------------------
-# Row 3: the worker is killed (SIGKILL) in the middle of a run
+# R3: the worker is killed (SIGKILL) in the middle of a run
 
 
 def database_url() -> str:
@@ -246,7 +246,7 @@ def wait_for_advisory_locks_to_clear(timeout: float = 10) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Row 5: the network fails
+# R5: the network fails
 
 
 def failing_dns(monkeypatch) -> str:

@@ -1,7 +1,7 @@
 """Fetching from a server we run ourselves: politeness, redirects, limits and failures.
 
-Rows D1-D5 of HOSTILE-INPUTS.md and "Concurrency and faults" items 5 (network faults) and 12
-(conditional GET). Every test serves its own responses on 127.0.0.1.
+Rows D1-D5, R5 (network faults) and R11 (conditional GET) of docs/hostile-inputs.md. Every test
+serves its own responses on 127.0.0.1.
 """
 
 import gzip
@@ -130,7 +130,7 @@ def test_html_where_a_feed_was_expected_is_returned_for_the_caller_to_judge(serv
     assert result.content.startswith(b"<html>")
 
 
-# --- Conditional GET (faults item 12) ----------------------------------------------------------
+# --- Conditional GET (R11) ------------------------------------------------------------------------
 
 
 def _conditional(request):
@@ -344,7 +344,7 @@ def test_a_server_that_goes_quiet_hits_the_read_timeout(server, settings):
         fetch(server.url("/silent"))  # answering at all would take 30 seconds
 
 
-# --- Network faults (faults item 5) -----------------------------------------------------------
+# --- Network faults (R5) --------------------------------------------------------------------------
 
 
 def test_a_refused_connection_is_a_short_plain_message(refused_port):

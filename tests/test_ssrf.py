@@ -1,6 +1,6 @@
 """The fetcher only talks to public servers, however the URL, DNS or a redirect tries otherwise.
 
-Rows B1-B14 of HOSTILE-INPUTS.md. Name lookups are answered by a fake resolver and every
+Rows B1-B14 of docs/hostile-inputs.md. Name lookups are answered by a fake resolver and every
 connection the fetcher opens is recorded, so "refused before connecting" is observed, not assumed.
 """
 

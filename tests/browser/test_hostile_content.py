@@ -13,7 +13,7 @@ from .conftest import screenshot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EVIL = "https://evil.example"
-# HOSTILE-INPUTS.md rows A1–A13 as they arrive inside one feed item.
+# Rows A1–A13 of docs/hostile-inputs.md, as they arrive inside one feed item.
 HOSTILE_BODY = f"""
 <p>Opening paragraph of the hostile story.</p>
 <script>alert('script element')</script>
