@@ -436,6 +436,7 @@ def readers_while_importing(
             warmup=0,
             requests=10**9,
             count_header=CACHE_STATUS_HEADER,
+            timeout=30,
         ),  # fmt: skip
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -508,6 +509,7 @@ def mixed_workload(article_paths: list[str]) -> Mixed:
                 warmup=1,
                 requests=10**9,
                 count_header=CACHE_STATUS_HEADER,
+                timeout=30,
             ),  # fmt: skip
             paths,
             seconds,

@@ -598,7 +598,7 @@ def test_gunicorn_serves_the_app_with_production_settings_and_logs_json(tmp_path
     )
     try:
         body = None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a bound for a stuck start, not a speed
         while time.monotonic() < deadline and body is None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:

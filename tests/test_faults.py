@@ -199,10 +199,12 @@ def test_a_worker_killed_mid_import_leaves_nothing_half_applied_and_a_rerun_conv
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
+        # A bound that only stops a stuck test: a worker starts in a second or two when the
+        # machine is idle, but CI machines are not always idle.
+        deadline = time.monotonic() + 300
         while ImportedItem.objects.filter(source=source).count() < 3:
             assert worker.poll() is None, worker.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the worker imported nothing in 30 seconds"
+            assert time.monotonic() < deadline, "the worker imported nothing in 5 minutes"
             time.sleep(0.05)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
@@ -228,7 +230,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_half_applied_and_a_rerun_conv
     assert_converged(source, ITEMS * 2)
 
 
-def wait_for_advisory_locks_to_clear(timeout: float = 10) -> None:
+def wait_for_advisory_locks_to_clear(timeout: float = 60) -> None:
     """PostgreSQL ends a killed client's session (and its feed lock) once it sees the socket
     close; wait for that rather than race it."""
     deadline = time.monotonic() + timeout

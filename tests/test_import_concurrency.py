@@ -26,7 +26,7 @@ def run_together(count: int, work) -> tuple[list, list[BaseException]]:
 
     def worker():
         try:
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=60)
             results.append(work())
         except BaseException as error:  # noqa: BLE001 - the test asserts that there are none
             errors.append(error)
@@ -37,7 +37,7 @@ def run_together(count: int, work) -> tuple[list, list[BaseException]]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=300)
     return results, errors
 
 
