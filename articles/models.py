@@ -523,7 +523,7 @@ class Article(SluggedModel):
     )
     language = models.CharField(max_length=12, default="en")
 
-    # Search (see articles/search.py): Python keeps `search_names` current; on PostgreSQL a
+    # Search (see articles/search/engine.py): Python keeps `search_names` current; on PostgreSQL a
     # trigger rebuilds `search_vector` from the text columns and a GIN index serves queries,
     # both created by migration 0003 only there. Neither is an editorial fact, so no history.
     search_names = models.TextField(

@@ -1,12 +1,12 @@
 """Full-text search storage.
 
-Both databases get `search_names` (kept by Python, see articles/search.py) and a
+Both databases get `search_names` (kept by Python, see articles/search/engine.py) and a
 `search_vector` column. Only PostgreSQL gets what makes the vector useful: a trigger that
 rebuilds it from title (A), summary (B), body (C) and the names (D) whenever one of those
 columns is written, and a GIN index on it. They are created by vendor-guarded operations and
 are not part of any model's Meta, so `makemigrations --check` is clean on both databases.
 
-The text search configuration ('english') must match `SEARCH_CONFIG` in articles/search.py.
+The text search configuration ('english') must match `SEARCH_CONFIG` in articles/search/engine.py.
 Bodies longer than 200,000 characters are indexed up to that length: a tsvector is capped at
 1 MB and the first 200,000 characters of an article are more than enough to find it.
 """

@@ -28,15 +28,26 @@ hit whatever their ages.
 What is ranked: at most MAX_RANKED (1,000) matches, the newest ones. Every match of a query
 has to be read from its row to be scored, so scoring all 60,000 articles that mention a
 common word would take seconds; the newest thousand take a few milliseconds. How they are
-found depends on how common the words are, as the planner estimates it (one EXPLAIN):
-words in at least half the articles are tested on articles read newest first, after the
-filters, until enough match; rarer words' matches come from the GIN index and are then
-taken in date order (`PostgresSearch.ranked`). Results are then loaded a page at a time
-(`SearchResults`).
+found depends on how common the words are, and the data says so, never the planner: the
+newest SAMPLE_ROWS (100) articles of the listing are tested first. When at least half of
+them match, the words are everywhere: articles are read newest first, each one's stored
+vector tested, until MAX_RANKED match (at most WALK_ROWS of them; the index finds any older
+matches still wanted). Otherwise the GIN index finds every match, and the newest are taken
+(`PostgresSearch.ranked`). The sample decides the cost only: every way gives exactly the
+newest matches, whatever plan PostgreSQL picks (serial or parallel, with or without
+statistics; tests/test_search.py loads 30,000 never-analysed articles to check it). Results
+are then loaded a page at a time (`SearchResults`). A known slow case: a quoted phrase of
+two words found in most articles but rarely side by side ('"said the"') makes PostgreSQL
+read every article holding both words, since the index knows words, not their positions.
 
-`search_names` is kept by Python: on every article save (pre_save), and when bylines,
-regions, themes, reports or tags of an article change, or when one of those things is
-renamed or deleted (signals below). A bulk insert that bypasses `save()` should call
+`search_names` is kept by Python, and PostgreSQL re-indexes an article only when its title,
+summary, body or names really change (migration 0005's WHEN clause). A new article starts
+filed under its source's name; adding or removing bylines, regions, themes, reports or tags
+refreshes its names (signals below), and inside `search_documents_refreshed_once()` (an
+import's store stage, the admin's article form) all of those changes refresh each article
+once, at the end. Renaming or deleting a source, author, region, theme, report or tag
+refreshes its articles in a background task once the change commits (articles/tasks.py),
+never inside the request. A bulk insert that bypasses `save()` should call
 `refresh_search_documents(ids)` afterwards; the trigger indexes title, summary and body by
 itself either way.
 """
@@ -44,13 +55,15 @@ itself either way.
 from __future__ import annotations
 
 import html
-import json
 import re
+import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Left
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
@@ -69,9 +82,12 @@ MAX_QUERY_LENGTH = 200
 # the newest matches walks the publication-date index; finding the best ones would mean
 # scoring every match of a common word). A reader never pages this deep.
 MAX_RANKED = 1000
-# When the planner expects at least this share of all articles to match, the newest matches
-# are found by reading articles newest first and testing each one's words (see `ranked`).
+# How the newest matches are found (`PostgresSearch.ranked`): when at least WALK_SHARE of the
+# SAMPLE_ROWS newest articles match, by reading articles newest first, at most WALK_ROWS of
+# them; otherwise, and for what the walk did not reach, from the GIN index.
+SAMPLE_ROWS = 100
 WALK_SHARE = 0.5
+WALK_ROWS = 3000
 SNIPPET_CHARACTERS = 240
 # ts_headline parses all the text it is given: reading the start of each body keeps the
 # twenty headlines of a page cheap, at the price of an unmarked opening for a late match.
@@ -213,24 +229,42 @@ class PostgresSearch:
         return SearchQuery(normalise_query(text), search_type="websearch", config=SEARCH_CONFIG)
 
     def ranked(self, articles: models.QuerySet, text: str) -> list[tuple]:
-        """(pk, score, published_at) of the newest MAX_RANKED matches, scored in one pass.
+        """(pk, score, published_at) of the newest MAX_RANKED matches, each scored.
 
-        Finding them: for words most articles contain, read `articles` newest first and test
-        each one's stored vector until enough match. PostgreSQL would do that too, but it
-        tests the words before the filters (it deems the test cheap, yet each one reads a
-        vector of several kilobytes from TOAST storage), so a theme filter made it read
-        seven vectors for every article it kept. For rarer words, the GIN index finds the
-        matches and only they are read, in date order.
+        How common the query's words are decides how to find them, and a sample tells: the
+        SAMPLE_ROWS newest of `articles`, their stored vectors tested. When fewer than
+        WALK_SHARE of them match, the GIN index finds every match and the newest MAX_RANKED
+        are scored. Otherwise matches are everywhere, and reading `articles` newest first
+        (the sample was its beginning) meets MAX_RANKED of them soon; that walk stops after
+        WALK_ROWS articles, and what it did not reach comes from the index, among the older
+        articles only. Every way gives exactly the newest matches: the sample only decides
+        the cost.
         """
         query = self.query(text)
         newest = articles.order_by("-published_at", "-pk")
-        if self._estimated_share(query) >= WALK_SHARE:
-            return self._scored(newest, text, test_words=True)
-        return self._scored(newest.filter(search_vector=query)[:MAX_RANKED], text)
+        sample = self._scored(newest[:SAMPLE_ROWS], text, walk=SAMPLE_ROWS)
+        if len(sample) < SAMPLE_ROWS * WALK_SHARE:
+            return self._scored(newest.filter(search_vector=query)[:MAX_RANKED], text)
+        found = sample[:MAX_RANKED]
+        if len(found) < MAX_RANKED:
+            rest = newest[SAMPLE_ROWS:WALK_ROWS]
+            found += self._scored(rest, text, walk=MAX_RANKED - len(found))
+        if len(found) < MAX_RANKED:
+            walked = newest.values("pk")[:WALK_ROWS]
+            older = newest.filter(search_vector=query).exclude(pk__in=walked)
+            found += self._scored(older[: MAX_RANKED - len(found)], text)
+        return found
 
-    def _scored(self, candidates: models.QuerySet, text: str, *, test_words=False) -> list[tuple]:
-        """Score `candidates`, an ordered queryset; with `test_words`, the first MAX_RANKED of
-        them that match, testing their stored vectors in order and after everything else."""
+    def _scored(self, candidates: models.QuerySet, text: str, *, walk: int = 0) -> list[tuple]:
+        """Score `candidates`, a sliced, ordered queryset; with `walk`, only the first `walk`
+        of them that match, testing their stored vectors in order and after everything else.
+
+        PostgreSQL would test the words itself, but before the filters (it deems the test
+        cheap, yet each one reads a vector of several kilobytes from TOAST storage), so a
+        theme filter made it read seven vectors for every article it kept. Written outside
+        the sliced subquery, the test comes after it: PostgreSQL never moves a condition
+        into a subquery that has a LIMIT.
+        """
         candidates = candidates.annotate(
             candidate_id=F("pk"),
             candidate_date=F("published_at"),
@@ -245,25 +279,19 @@ class PostgresSearch:
         )
         params = (*words, float(FRESHNESS_DAYS), *params)
         condition = ""
-        if test_words:
-            # OFFSET 0 keeps the subquery whole: PostgreSQL may not move the test into it.
-            sql += " OFFSET 0"
-            condition = f" WHERE candidate_vector @@ {tsquery} LIMIT %s"
-            params = (*params, *words, MAX_RANKED)
+        if walk:
+            # The ORDER BY repeats the subquery's, which delivers its rows in that order
+            # (serial or parallel): it costs no sort and makes the LIMIT exact.
+            condition = (
+                f" WHERE candidate_vector @@ {tsquery}"
+                " ORDER BY candidate_date DESC, candidate_id DESC LIMIT %s"
+            )
+            params = (*params, *words, walk)
         # Only SQL written here and SQL Django compiled; every value is a parameter.
         statement = f"SELECT candidate_id, {score}, candidate_date FROM ({sql}) AS candidates"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(statement + condition, params)
             return cursor.fetchall()
-
-    def _estimated_share(self, query: SearchQuery) -> float:
-        """The planner's guess at the share of all articles that match, from one EXPLAIN."""
-        matching = Article.objects.filter(search_vector=query).values("pk")
-        plan = json.loads(
-            matching.union(Article.objects.values("pk"), all=True).explain(format="json")
-        )
-        matches, everything = (part["Plan Rows"] for part in plan[0]["Plan"]["Plans"])
-        return matches / everything if everything else 0.0
 
     def highlight(self, articles: list[Article], text: str) -> None:
         """Set `title_html` and `snippet_html` on each article, in one query for the page."""
@@ -392,7 +420,11 @@ def highlight(articles: list[Article], text: str) -> None:
 
 
 def names_by_article(article_ids) -> dict[int, list[str]]:
-    """Every name an article is filed under (authors in byline order first), in one query."""
+    """Every name an article is filed under, in one query.
+
+    Authors come first in byline order, then regions, themes, reports and tags, each kind in
+    alphabetical order, so the same filing always gives the same document.
+    """
     article_ids = list(article_ids)
     if not article_ids:
         return {}
@@ -423,9 +455,24 @@ def names_by_article(article_ids) -> dict[int, list[str]]:
         )
     )
     names: dict[int, list[str]] = {pk: [] for pk in article_ids}
-    for article_id, _kind, _rank, name in sorted(rows, key=lambda row: row[:3]):
+    for article_id, _kind, _rank, name in sorted(rows):
         names[article_id].append(name)
     return names
+
+
+def filed_names(authors=(), regions=(), themes=(), reports=(), tag_names=()) -> list[str]:
+    """The names `names_by_article` reads back for an article filed under these, in its order.
+
+    For a caller that files a new article itself (the importer's store stage): the document
+    is then right on the first write, and the refresh that follows finds nothing to change.
+    """
+    return [
+        *(author.name for author in authors),
+        *sorted(region.name for region in regions),
+        *sorted(theme.name for theme in themes),
+        *sorted(report.title for report in reports),
+        *sorted(tag_names),
+    ]
 
 
 def search_names_for(source_name: str, names: list[str]) -> str:
@@ -433,21 +480,66 @@ def search_names_for(source_name: str, names: list[str]) -> str:
 
 
 def refresh_search_documents(article_ids, batch_size: int = 1000) -> int:
-    """Recompute `search_names` for these articles; PostgreSQL's trigger re-indexes them."""
+    """Recompute `search_names` for these articles and write the ones that changed.
+
+    Returns how many changed. PostgreSQL's trigger re-indexes exactly those (migration 0005).
+    """
     article_ids = sorted(set(article_ids))
     refreshed = 0
     for start in range(0, len(article_ids), batch_size):
         batch = article_ids[start : start + batch_size]
         names = names_by_article(batch)
-        articles = list(
+        changed = []
+        for article in (
             Article.objects.filter(pk__in=batch)
             .only("pk", "search_names", "source__name")
             .select_related("source")
-        )
-        for article in articles:
-            article.search_names = search_names_for(article.source.name, names[article.pk])
-        refreshed += Article.objects.bulk_update(articles, ["search_names"])
+        ):
+            current = search_names_for(article.source.name, names[article.pk])
+            if article.search_names != current:
+                article.search_names = current
+                changed.append(article)
+        refreshed += Article.objects.bulk_update(changed, ["search_names"]) if changed else 0
     return refreshed
+
+
+class _Pending(threading.local):
+    def __init__(self):
+        self.batches: list[set[int]] = []
+
+
+_pending = _Pending()
+
+
+@contextmanager
+def search_documents_refreshed_once():
+    """Refresh each article's search document once, when the block ends.
+
+    Inside the block, a byline, region, theme, report or tag added to or removed from an
+    article, and a save of an existing article, only note the article; the end of the block
+    recomputes every noted article's names in one pass and writes those that changed (the
+    search vector is then rebuilt once per article). Storing an imported item and saving an
+    article in the admin run inside one. Blocks nest: an inner block hands its articles to
+    the outer one. When the block raises, nothing is refreshed: its transaction is expected
+    to roll back.
+    """
+    batch: set[int] = set()
+    _pending.batches.append(batch)
+    try:
+        yield
+    finally:
+        _pending.batches.pop()
+    if _pending.batches:
+        _pending.batches[-1].update(batch)
+    elif batch:
+        refresh_search_documents(batch)
+
+
+def _refresh(article_ids) -> None:
+    if _pending.batches:
+        _pending.batches[-1].update(article_ids)
+    else:
+        refresh_search_documents(article_ids)
 
 
 def _article_content_type_id() -> int:
@@ -458,17 +550,24 @@ def _article_content_type_id() -> int:
 
 @receiver(pre_save, sender=Article, dispatch_uid="search_names_on_article_save")
 def _names_on_save(sender, instance: Article, raw=False, **kwargs):
+    """A new article starts filed under its source (unless its creator filed it already);
+    an existing one is re-read, at once or at the end of the refresh block it is saved in."""
     if raw or not instance.source_id:
         return
-    names = names_by_article([instance.pk])[instance.pk] if instance.pk else []
-    instance.search_names = search_names_for(instance.source.name, names)
+    if instance.pk is None:
+        instance.search_names = instance.search_names or instance.source.name
+    elif _pending.batches:
+        _pending.batches[-1].add(instance.pk)
+    else:
+        names = names_by_article([instance.pk])[instance.pk]
+        instance.search_names = search_names_for(instance.source.name, names)
 
 
 @receiver(post_save, sender=Byline, dispatch_uid="search_names_on_byline_save")
 @receiver(post_delete, sender=Byline, dispatch_uid="search_names_on_byline_delete")
 def _names_on_byline_change(sender, instance: Byline, raw=False, **kwargs):
-    if not raw and Article.objects.filter(pk=instance.article_id).exists():
-        refresh_search_documents([instance.article_id])
+    if not raw:
+        _refresh([instance.article_id])
 
 
 _ARTICLE_RELATIONS = (
@@ -495,10 +594,12 @@ def _names_on_relations_change(sender, instance, action, reverse, pk_set, **kwar
         article_ids = getattr(instance, "_search_articles_before_clear", [])
     else:
         article_ids = pk_set or []
-    refresh_search_documents(article_ids)
+    _refresh(article_ids)
 
 
-# Renaming or deleting something an article is filed under changes what the article is found by.
+# Renaming or deleting something articles are filed under changes what they are found by. A
+# source, tag or region can be filed under thousands of articles, so they are refreshed by a
+# background task (articles/tasks.py) once the change commits, not inside the request.
 _NAMED = {
     Author: "name",
     Source: "name",
@@ -509,7 +610,8 @@ _NAMED = {
 }
 
 
-def _articles_filed_under(instance) -> list[int]:
+def articles_filed_under(instance) -> models.QuerySet:
+    """The articles whose search document names `instance` (a source, author, tag, ...)."""
     if isinstance(instance, Author):
         filed = Article.objects.filter(bylines__author=instance)
     elif isinstance(instance, Source):
@@ -518,7 +620,13 @@ def _articles_filed_under(instance) -> list[int]:
         filed = Article.objects.filter(tags=instance)
     else:
         filed = instance.articles.all()
-    return list(filed.values_list("pk", flat=True).distinct())
+    return filed.order_by().values_list("pk", flat=True).distinct()
+
+
+def _refresh_after_commit(task_name: str, *args) -> None:
+    from articles import tasks
+
+    transaction.on_commit(partial(getattr(tasks, task_name).enqueue, *args))
 
 
 @receiver(pre_save, dispatch_uid="search_names_remember_old_name")
@@ -536,16 +644,17 @@ def _names_on_rename(sender, instance, created, raw=False, **kwargs):
     if sender not in _NAMED or created or raw:
         return
     if getattr(instance, "_search_old_name", None) != getattr(instance, _NAMED[sender]):
-        refresh_search_documents(_articles_filed_under(instance))
+        _refresh_after_commit("refresh_filed_under", sender._meta.label_lower, instance.pk)
 
 
 @receiver(pre_delete, dispatch_uid="search_names_remember_filed_articles")
 def _remember_filed_articles(sender, instance, **kwargs):
     if sender in _NAMED and sender is not Source:
-        instance._search_filed_articles = _articles_filed_under(instance)
+        instance._search_filed_articles = list(articles_filed_under(instance))
 
 
 @receiver(post_delete, dispatch_uid="search_names_on_delete")
 def _names_on_delete(sender, instance, **kwargs):
-    if sender in _NAMED:
-        refresh_search_documents(getattr(instance, "_search_filed_articles", []))
+    filed = getattr(instance, "_search_filed_articles", None) if sender in _NAMED else None
+    if filed:
+        _refresh_after_commit("refresh_search_documents_task", filed)

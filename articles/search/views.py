@@ -2,7 +2,7 @@
 
 GET parameters: `q` (the words), `region`, `theme`, `report`, `source`, `author` (slugs),
 `from` and `to` (dates, inclusive, in the site's time zone), `page`. Filters alone (no `q`)
-list the matching articles newest first. How matching and ranking work: articles/search.py.
+list the matching articles newest first. How matching and ranking work: articles/search/engine.py.
 """
 
 import datetime
