@@ -575,7 +575,9 @@ class Article(SluggedModel):
             if self.pk and self.slug
             else None
         )
-        with transaction.atomic():
+        # No savepoint of its own: inside a caller's transaction (an import, the admin) a
+        # failure rolls that back whole; the slug's retry keeps its own savepoint.
+        with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
             if old_slug and old_slug != self.slug:
                 self._leave_redirect_from(old_slug)

@@ -3,12 +3,15 @@
 import datetime
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from taggit.models import Tag
 
 from articles.models import Article, ArticleStatus, Author, Redirect
+from articles.search.engine import refresh_search_documents
 from syndication.entry import import_document, import_feed, import_url, import_wxr
-from syndication.items import ParsedFeed, ParsedItem
+from syndication.items import ParsedAuthor, ParsedFeed, ParsedItem
 from syndication.models import (
     FailureKind,
     Feed,
@@ -656,3 +659,87 @@ def test_nul_characters_and_lone_surrogates_never_reach_the_database():
     assert "\x00" not in article.title + article.original_title + article.body + article.dek
     assert article.imported_item.guid == "nulguid"
     assert article.imported_item.raw_payload["raw"] == {"title": "raw"}
+
+
+# ---------------------------------------------------------------------------------------------
+# What storing an item costs
+
+
+class TestQueriesPerStoredItem:
+    """Storing an item takes a constant number of queries, whatever it is filed under."""
+
+    @pytest.fixture
+    def store(self):
+        source = LicensedSourceFactory(name="Harbour Courier")
+        feed = Feed.objects.create(source=source, url="https://courier.example/feed.xml")
+        AuthorFactory(name="Ada Berg", source=source)
+        AuthorFactory(name="Bruno Costa")
+        for category, name in (("sahel", "Sahel"), ("andes", "Andes")):
+            MappingRule.objects.create(
+                feed=feed, category=category, region=RegionFactory(name=name)
+            )
+        MappingRule.objects.create(feed=feed, category="water", theme=ThemeFactory(name="Water"))
+        for name in ("dams", "rivers", "rain"):
+            Tag.objects.create(name=name)
+        rules = list(feed.mapping_rules.select_related("region", "theme", "report"))
+        run = start_run(RunKind.FEED, source, fetched_from=feed.url)
+        options = importer.ImportOptions(status=ArticleStatus.REVIEW, mapping_rules=rules)
+        return importer.ItemImporter(source, run, options, feed=feed)
+
+    @staticmethod
+    def item(number: int, **changes) -> ParsedItem:
+        values = {
+            "guid": f"courier-{number}",
+            "link": f"https://courier.example/news/{number}",
+            "title": f"Dams on the rivers, part {number}",
+            "summary": "Water levels are falling.",
+            "content_html": "".join(f"<p>Paragraph {n} about the dams.</p>" for n in range(8)),
+            "authors": [ParsedAuthor("ada berg"), ParsedAuthor("Bruno Costa")],
+            "categories": ["sahel", "andes", "water"],
+            "tags": ["Dams", "rivers", "rain"],
+        }
+        return ParsedItem(**{**values, **changes})
+
+    def test_an_item_with_two_authors_two_regions_a_theme_and_three_tags(
+        self, store, django_assert_max_num_queries
+    ):
+        store.import_item(0, self.item(0))  # the first item may warm caches (content types)
+        # 11 statements, and the savepoints of two atomic blocks that a test runs nested.
+        with django_assert_max_num_queries(15):
+            assert store.import_item(1, self.item(1)) == "created"
+
+        article = Article.objects.get(original_url="https://courier.example/news/1")
+        assert [author.name for author in article.ordered_authors] == ["Ada Berg", "Bruno Costa"]
+        assert sorted(article.regions.values_list("name", flat=True)) == ["Andes", "Sahel"]
+        assert list(article.themes.values_list("name", flat=True)) == ["Water"]
+        assert sorted(article.tags.names()) == ["dams", "rain", "rivers"]
+        assert Tag.objects.count() == 3 and Author.objects.count() == 2
+        assert article.imported_item.dedupe_key and article.history.count() == 1
+        assert article.search_names == (
+            "Harbour Courier · Ada Berg · Bruno Costa · Andes · Sahel · Water"
+            " · dams · rain · rivers"
+        )
+
+    def test_the_search_document_is_written_once_and_is_what_a_refresh_would_write(
+        self, store, django_assert_max_num_queries
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            store.import_item(0, self.item(0))
+        writes = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "articles_article"')]
+        assert writes == []  # one INSERT, filed already: the trigger ran once
+        article = Article.objects.get()
+        assert refresh_search_documents([article.pk]) == 0
+
+    def test_the_second_import_of_an_item_reads_one_row(self, store, django_assert_num_queries):
+        store.import_item(0, self.item(0))
+        store.seen_keys.clear()
+        with django_assert_num_queries(1):
+            assert store.import_item(0, self.item(0)) == "unchanged"
+
+    def test_new_authors_and_tags_cost_a_few_queries_more_and_are_created_once(self, store):
+        item = self.item(0, authors=[ParsedAuthor("Nadia Okafor")] * 2, tags=["New", "new"])
+        store.import_item(0, item)
+        article = Article.objects.get()
+        assert [author.name for author in article.ordered_authors] == ["Nadia Okafor"]
+        assert list(article.tags.names()) == ["New"]
+        assert "Nadia Okafor" in article.search_names

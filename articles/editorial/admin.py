@@ -43,6 +43,7 @@ from articles.models import (
     Source,
     Theme,
 )
+from articles.search.engine import search_documents_refreshed_once
 
 
 def rendition_url(renditions: list[dict]) -> str:
@@ -346,6 +347,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
         elif obj.status != ArticleStatus.WITHDRAWN:
             obj.withdrawn_at = None
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Bylines, regions, themes, reports and tags change one by one: the article's search
+        # names are then written once, at the end.
+        with search_documents_refreshed_once():
+            super().save_related(request, form, formsets, change)
 
     # -- columns ------------------------------------------------------------------------------
 

@@ -13,6 +13,9 @@ names never become user accounts.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+from taggit.models import Tag
+
 from articles.models import Author, InDepthReport, Region, Source, Theme
 from articles.sanitize import is_http_url, strip_control_characters
 from syndication.items import ParsedAuthor
@@ -78,30 +81,68 @@ def clean_author_name(name: str) -> str:
 
 def find_or_create_author(parsed: ParsedAuthor, source: Source) -> Author | None:
     """The author called `parsed.name` (ignoring case): the source's own, any, or a new one."""
-    name = clean_author_name(parsed.name)
-    if not name:
-        return None
-    author = (
-        Author.objects.filter(source=source, name__iexact=name).order_by("pk").first()
-        or Author.objects.filter(name__iexact=name).order_by("pk").first()
-    )
-    if author is None:
-        author = Author(name=name, source=source)
-        if is_http_url(parsed.url):
-            author.link = parsed.url[:500]
-        author.save()
-    return author
+    authors = match_authors([parsed], source, default=False)
+    return authors[0] if authors else None
 
 
-def match_authors(parsed_authors: Iterable[ParsedAuthor], source: Source) -> list[Author]:
-    """The byline of an item, in order and without repeats; the source's default when empty."""
-    authors: list[Author] = []
+def match_authors(
+    parsed_authors: Iterable[ParsedAuthor], source: Source, *, default: bool = True
+) -> list[Author]:
+    """The byline of an item, in order and without repeats; the source's default when empty.
+
+    Every name is looked up in one query; only names seen for the first time cost more
+    (the new author's row).
+    """
+    wanted: dict[str, ParsedAuthor] = {}
     for parsed in parsed_authors:
-        if len(authors) >= MAX_AUTHORS:
-            break
-        author = find_or_create_author(parsed, source)
-        if author is not None and all(a.pk != author.pk for a in authors):
+        name = clean_author_name(parsed.name)
+        if name and name.upper() not in wanted and len(wanted) < MAX_AUTHORS:
+            wanted[name.upper()] = ParsedAuthor(name=name, url=parsed.url)
+    known: dict[str, Author] = {}
+    if wanted:
+        same_name = Q()
+        for parsed in wanted.values():
+            same_name |= Q(name__iexact=parsed.name)
+        # The source's own author first, then the oldest; `iexact` compares like UPPER().
+        for author in Author.objects.filter(same_name).order_by("pk"):
+            key = author.name.upper()
+            mine = author.source_id == source.pk
+            if key not in known or (mine and known[key].source_id != source.pk):
+                known[key] = author
+    authors: list[Author] = []
+    for key, parsed in wanted.items():
+        author = known.get(key)
+        if author is None:
+            author = Author(name=parsed.name, source=source)
+            if is_http_url(parsed.url):
+                author.link = parsed.url[:500]
+            author.save()
+            known[key] = author
+        if all(a.pk != author.pk for a in authors):
             authors.append(author)
-    if not authors and source.default_author_id:
+    if not authors and default and source.default_author_id:
         authors.append(source.default_author)
     return authors
+
+
+def tags_named(names: Iterable[str]) -> list[Tag]:
+    """The tags with these names (ignoring case, as taggit is set up to), in order.
+
+    Every name is looked up in one query; a name no tag has yet becomes a new tag.
+    """
+    wanted = {name.upper(): name for name in names if name}
+    if not wanted:
+        return []
+    same_name = Q()
+    for name in wanted.values():
+        same_name |= Q(name__iexact=name)
+    known: dict[str, Tag] = {}
+    for tag in Tag.objects.filter(same_name).order_by("pk"):
+        known.setdefault(tag.name.upper(), tag)
+    tags = []
+    for key, name in wanted.items():
+        if key not in known:
+            known[key] = Tag.objects.create(name=name)
+        if all(tag.pk != known[key].pk for tag in tags):
+            tags.append(known[key])
+    return tags

@@ -11,10 +11,10 @@ articles. Its promises:
   review and accept.
 * One bad item never sinks the batch. Every item is imported in its own transaction; a failure
   is recorded as an `ItemFailure` and the next item goes on.
-* Concurrent runs never duplicate. The provenance row is inserted before the article, under the
-  unique constraint (source, dedupe_key): the loser of a race rolls its item back and counts it
-  as already imported. On PostgreSQL a per-feed advisory lock also makes a second run of the
-  same feed stop at once as "already running".
+* Concurrent runs never duplicate. The provenance row is inserted with the article, in its
+  transaction, under the unique constraint (source, dedupe_key): the loser of a race rolls its
+  item (article included) back and counts it as already imported. On PostgreSQL a per-feed
+  advisory lock also makes a second run of the same feed stop at once as "already running".
 * Faults are visible. Fetch errors fail the run and back the feed off; a database error mid-run
   marks the run failed in a fresh transaction; a feed that answers with no items is flagged.
 """
@@ -32,11 +32,14 @@ from django.db import (
     OperationalError,
     transaction,
 )
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
+from taggit.models import TaggedItem
 
 from articles.models import Article, ArticleStatus, Byline, Redirect, Source
 from articles.sanitize import clean_html, is_http_url, plain_text
+from articles.search.engine import filed_names, search_documents_refreshed_once, search_names_for
 from syndication.items import ItemError, ParsedFeed, ParsedItem
 from syndication.models import (
     FailureKind,
@@ -54,7 +57,7 @@ from syndication.parsers import (
 )
 from syndication.parsers.common import NO_TITLE_NOR_LINK
 from syndication.pipeline.body_images import localise_body_images
-from syndication.pipeline.classify import Classification, classify, match_authors
+from syndication.pipeline.classify import Classification, classify, match_authors, tags_named
 from syndication.pipeline.lead_images import ImageDownloadFailed, download_lead_image
 from syndication.pipeline.payload import excerpt, item_payload, storable
 from syndication.pipeline.runs import PROGRESS_SAVE_EVERY, AbortRun, Outcome, ProgressCallback
@@ -196,11 +199,13 @@ class ItemImporter:
         image_name, image_warning = self._lead_image(item)
         body, body_warnings = self._body(item)
         try:
-            with transaction.atomic():
-                record = ImportedItem.objects.create(
+            with transaction.atomic(), search_documents_refreshed_once():
+                article = self._create_article(item, image_name, body)
+                ImportedItem.objects.create(
                     source=self.source,
                     feed=self.feed,
                     run=self.run,
+                    article=article,
                     guid=item.guid[:1000],
                     dedupe_key=key,
                     normalised_url=normalised[:1000],
@@ -211,9 +216,7 @@ class ItemImporter:
                     date_problem=item.date_problem[:300],
                     warnings=[*([image_warning] if image_warning else []), *body_warnings],
                 )
-                record.article = self._create_article(item, image_name, body)
-                record.save(update_fields=["article"])
-                self._leave_redirects(record.article, item)
+                self._leave_redirects(article, item)
         except IntegrityError:
             # Another run stored this item between our lookup and our insert.
             if ImportedItem.objects.filter(source=self.source, dedupe_key=key).exists():
@@ -222,16 +225,17 @@ class ItemImporter:
         return Outcome.CREATED
 
     def _find_existing(self, key: str, normalised: str) -> ImportedItem | None:
-        records = ImportedItem.objects.filter(source=self.source, dedupe_key=key)
-        found = records.select_related("article").first()
-        if found is None and normalised:
-            found = (
-                ImportedItem.objects.filter(source=self.source, normalised_url=normalised)
-                .select_related("article")
-                .order_by("pk")
-                .first()
-            )
-        return found
+        """The item stored under `key`, else the oldest stored under the same link: one query."""
+        same = Q(dedupe_key=key)
+        if normalised:
+            same |= Q(normalised_url=normalised)
+        by_key_first = Case(When(dedupe_key=key, then=Value(0)), default=Value(1))
+        return (
+            ImportedItem.objects.filter(same, source=self.source)
+            .select_related("article")
+            .order_by(by_key_first, "pk")
+            .first()
+        )
 
     def _revisit(self, record: ImportedItem, item: ParsedItem, digest: str) -> str:
         """A known item: unchanged, or flagged for review when its content changed upstream."""
@@ -283,6 +287,9 @@ class ItemImporter:
         return localise_body_images(body, download=self.options.download_images)
 
     def _create_article(self, item: ParsedItem, image_name: str, body: str) -> Article:
+        """Save the article once, already filed: its byline, taxonomy and tags are read in
+        two queries (authors, tags) and written with one INSERT per relation, and its search
+        names are set before the INSERT, so the search vector is computed once."""
         link = item.link if is_http_url(item.link) else ""
         title = plain_text(item.title) or f"Untitled item from {self.source.name}"
         article = Article(
@@ -310,29 +317,46 @@ class ItemImporter:
         slug = slugify(unquote(str(item.extra.get("slug") or "")), allow_unicode=False)[:200]
         if slug and not Article.objects.filter(slug=slug).exists():
             article.slug = slug
+
+        authors = match_authors(item.authors, self.source)
+        classification = self._classify(item)
+        tags = tags_named(classification.tags)
+        names = filed_names(
+            authors,
+            classification.regions,
+            classification.themes,
+            classification.reports,
+            [tag.name for tag in tags],
+        )
+        article.search_names = search_names_for(self.source.name, names)
         article.save()
 
-        for position, author in enumerate(match_authors(item.authors, self.source)):
-            Byline.objects.create(article=article, author=author, position=position)
-        self._classify(article, item)
+        Byline.objects.bulk_create(
+            Byline(article=article, author=author, position=position)
+            for position, author in enumerate(authors)
+        )
+        for relation, targets, field_name in (
+            (Article.regions.through, classification.regions, "region"),
+            (Article.themes.through, classification.themes, "theme"),
+            (Article.reports.through, classification.reports, "indepthreport"),
+        ):
+            if targets:
+                relation.objects.bulk_create(
+                    relation(article=article, **{field_name: target}) for target in targets
+                )
+        if tags:
+            TaggedItem.objects.bulk_create(
+                TaggedItem(content_object=article, tag=tag) for tag in tags
+            )
         return article
 
-    def _classify(self, article: Article, item: ParsedItem) -> Classification:
-        classification = classify(
+    def _classify(self, item: ParsedItem) -> Classification:
+        return classify(
             item.categories,
             item.tags,
             self.options.mapping_rules,
             unmapped_as_tags=self.options.unmapped_categories_as_tags,
         )
-        if classification.regions:
-            article.regions.add(*classification.regions)
-        if classification.themes:
-            article.themes.add(*classification.themes)
-        if classification.reports:
-            article.reports.add(*classification.reports)
-        if classification.tags:
-            article.tags.add(*classification.tags)
-        return classification
 
     def _leave_redirects(self, article: Article, item: ParsedItem) -> int:
         """Keep every old WordPress path working; returns how many redirects were added."""

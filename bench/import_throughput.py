@@ -1,0 +1,161 @@
+"""How fast a feed imports: 2,000 items (8 paragraphs, 3 categories each) into review.
+
+Run by bench/run.py (a row of `make bench`) or alone, with the same DATABASE_URL:
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/import_throughput.py [--items N] [--profile]
+
+The feed is written to a temporary file and imported with `import_feed_file` into a source of
+its own, as an editor's command would: parse, sanitize, dedupe, map, store, every item in its
+own transaction. Items name 2 of 30 authors and 3 of 24 categories (unmapped: they become
+tags), so after the first few items every author and tag already exists, as in a feed that
+has been followed for a while. Printed: items per second, SQL statements per stored item, and
+the time of a second import of the same feed (which must create nothing). The source, its
+articles and its run are deleted afterwards, so the archive does not grow. `--profile` prints
+the 25 most expensive functions of the first import (cProfile, cumulative time).
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+ITEMS = 2000
+AUTHORS = [f"{first} {last}" for first in ("Ada", "Bruno", "Carla", "Dmitri", "Elena", "Farid")
+           for last in ("Berg", "Costa", "Haddad", "Moreau", "Okafor")]  # fmt: skip
+CATEGORIES = [
+    "Climate", "Water", "Farming", "Energy", "Health", "Schools", "Housing", "Transport",
+    "Courts", "Elections", "Labour", "Trade", "Fisheries", "Forests", "Mining", "Tourism",
+    "Culture", "Science", "Migration", "Budget", "Coast", "Rivers", "Cities", "Villages",
+]  # fmt: skip
+SENTENCE = (
+    "The council said on {day} that the {thing} plan for the valley would be reviewed again, "
+    "after residents, farmers and two unions asked for the data behind it. "
+)
+THINGS = ["water", "road", "school", "harbour", "clinic", "grid", "forest", "market"]
+
+
+def feed_document(items: int) -> bytes:
+    """An RSS 2.0 document of `items` stories, each 8 paragraphs long with 3 categories."""
+    entries = []
+    for number in range(items):
+        paragraphs = "".join(
+            "<p>"
+            + "".join(
+                SENTENCE.format(day=f"day {number}", thing=THINGS[(number + p + s) % len(THINGS)])
+                for s in range(3)
+            )
+            + "</p>"
+            for p in range(8)
+        )
+        categories = "".join(
+            f"<category>{CATEGORIES[(number * 7 + k * 5) % len(CATEGORIES)]}</category>"
+            for k in range(3)
+        )
+        authors = "".join(
+            f"<dc:creator>{AUTHORS[(number + k * 11) % len(AUTHORS)]}</dc:creator>"
+            for k in range(2)
+        )
+        entries.append(
+            f"<item><title>Valley plan, part {number}</title>"
+            f"<link>https://bench-wire.example/stories/{number}</link>"
+            f"<guid>bench-wire-{number}</guid>"
+            f"<pubDate>Mon, 06 Jan 2025 {number % 24:02d}:{number % 60:02d}:00 +0000</pubDate>"
+            f"{authors}{categories}"
+            f"<description>{escape(f'A summary of part {number}.')}</description>"
+            f"<content:encoded>{escape(paragraphs)}</content:encoded></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>Bench Wire</title><link>https://bench-wire.example/</link>"
+        "<description>Benchmark feed</description>" + "".join(entries) + "</channel></rss>"
+    ).encode()
+
+
+class StatementCounter:
+    """Counts the SQL statements run on a connection (`connection.execute_wrapper`)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def measure(items: int = ITEMS, profile: bool = False) -> dict:
+    """Import a fresh feed of `items` items twice; returns the figures of `make bench`'s row."""
+    from django.db import connection
+
+    from articles.models import Article, Source
+    from syndication.entry import import_feed_file
+    from syndication.models import ImportedItem, ImportRun
+
+    source = Source.objects.create(name="Bench Wire", slug=f"bench-wire-{time.time_ns()}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench-wire.xml"
+        path.write_bytes(feed_document(items))
+        counter = StatementCounter()
+        profiler = cProfile.Profile() if profile else None
+        try:
+            with connection.execute_wrapper(counter):
+                started = time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                run = import_feed_file(path, source, status="review")
+                if profiler:
+                    profiler.disable()
+                first = time.perf_counter() - started
+            started = time.perf_counter()
+            again = import_feed_file(path, source, status="review")
+            second = time.perf_counter() - started
+            if run.created != items or again.created or again.unchanged != items:
+                sys.exit(f"import went wrong: {run.counts()} then {again.counts()}")
+        finally:
+            ImportedItem.objects.filter(source=source).delete()
+            Article.objects.filter(source=source).delete()
+            ImportRun.objects.filter(source=source).delete()
+            source.delete()
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        print(out.getvalue())
+    return {
+        "items": items,
+        "seconds": first,
+        "items_per_second": items / first,
+        "statements_per_item": counter.count / items,
+        "second_import_seconds": second,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=ITEMS)
+    parser.add_argument("--profile", action="store_true")
+    arguments = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
+    import django
+
+    django.setup()
+    figures = measure(arguments.items, profile=arguments.profile)
+    print(
+        f"import {figures['items']:,} items -> review: {figures['items_per_second']:.0f} items/s "
+        f"({figures['seconds']:.1f} s), {figures['statements_per_item']:.1f} SQL statements per "
+        f"stored item; the second import of the same feed: {figures['second_import_seconds']:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
