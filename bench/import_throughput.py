@@ -1,6 +1,6 @@
 """How fast a feed imports: 2,000 items (8 paragraphs, 3 categories each) into review.
 
-Run by bench/run.py (a row of `make bench`) or alone, with the same DATABASE_URL:
+The store stage measured alone, in-process (`make bench` measures the import beside readers):
 
     DATABASE_URL=postgres://... .venv/bin/python bench/import_throughput.py [--items N] [--profile]
 
@@ -94,7 +94,7 @@ class StatementCounter:
 
 
 def measure(items: int = ITEMS, profile: bool = False) -> dict:
-    """Import a fresh feed of `items` items twice; returns the figures of `make bench`'s row."""
+    """Import a fresh feed of `items` items twice; returns the figures printed by `main`."""
     from django.db import connection
 
     from articles.models import Article, Source
