@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +23,7 @@ from syndication.models import (
     MappingRule,
     RunStatus,
 )
+from syndication.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_opml, read_opml
 from syndication.pipeline.upstream import (
     accept_upstream_changes,
     dismiss_upstream_changes,
@@ -84,7 +85,7 @@ class FeedAdmin(admin.ModelAdmin):
     list_select_related = ["source"]
     search_fields = ["url", "title", "source__name"]
     autocomplete_fields = ["source"]
-    actions = ["fetch_now", "fetch_in_background"]
+    actions = ["fetch_now", "fetch_in_background", "export_as_opml"]
     readonly_fields = [
         "health_badge",
         "last_fetched_at",
@@ -185,6 +186,78 @@ class FeedAdmin(admin.ModelAdmin):
         for feed in feeds:
             enqueue_feed_import(feed)
         self.message_user(request, f"{len(feeds)} feed(s) queued for import.", messages.SUCCESS)
+
+    @admin.action(description="Export selected feeds as OPML")
+    def export_as_opml(self, request, queryset):
+        document = export_opml(queryset.select_related("source"), title="Feeds")
+        response = HttpResponse(document, content_type="text/x-opml; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="feeds.opml"'
+        return response
+
+    def get_urls(self):
+        return [
+            path(
+                "import-opml/",
+                self.admin_site.admin_view(self.import_opml_view),
+                name="syndication_feed_import_opml",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_opml_view(self, request):
+        """Upload an OPML file: a dry run lists what would be added; "Add" writes it."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = OpmlUploadForm(request.POST or None, request.FILES or None)
+        outcome = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                document = read_opml(form.cleaned_data["file"].read(MAX_OPML_BYTES + 1))
+            except OpmlError as error:
+                form.add_error("file", str(error))
+            else:
+                source = form.cleaned_data["source"]
+                outcome = import_opml(
+                    document,
+                    source=source,
+                    source_per_outline=source is None,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+                if not outcome.dry_run:
+                    self.message_user(request, f"OPML import: {outcome.summary()}.")
+                    return HttpResponseRedirect(reverse("admin:syndication_feed_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import feeds from OPML",
+            "form": form,
+            "outcome": outcome,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/syndication/import_opml.html", context)
+
+
+class OpmlUploadForm(forms.Form):
+    file = forms.FileField(
+        label="OPML file", help_text=f"At most {MAX_OPML_BYTES // (1024 * 1024)} MB."
+    )
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.all(),
+        required=False,
+        empty_label="A source per folder outline",
+        help_text="Every feed goes to this source; leave empty to use (or create) a source per "
+        "folder of the file, and one per feed outside any folder.",
+    )
+    dry_run = forms.BooleanField(
+        required=False, initial=True, label="Dry run: only show what would be added"
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_OPML_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than the limit of {MAX_OPML_BYTES:,} bytes."
+            )
+        return upload
 
 
 # ---------------------------------------------------------------------------------------------
