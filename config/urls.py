@@ -5,6 +5,7 @@ from django.views.static import serve as serve_file
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("syndication.urls")),
     path("", include("articles.site.urls")),
     path("", include("articles.distribution.urls")),
 ]

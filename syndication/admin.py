@@ -22,6 +22,7 @@ from syndication.models import (
     ItemFailure,
     MappingRule,
     RunStatus,
+    WebSubSubscription,
 )
 from syndication.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_opml, read_opml
 from syndication.pipeline.upstream import (
@@ -65,9 +66,29 @@ class MappingRuleInline(admin.TabularInline):
     autocomplete_fields = ["region", "theme", "report"]
 
 
+class WebSubInline(admin.StackedInline):
+    """The feed's WebSub subscription, as the hub last confirmed it (never its secret)."""
+
+    model = WebSubSubscription
+    verbose_name_plural = "WebSub (push from the feed's hub)"
+    fields = [
+        ("state", "hub_url", "topic"),
+        ("verified_at", "expires_at", "renew_at"),
+        ("last_notified_at", "lease_seconds"),
+        "last_error",
+    ]
+    readonly_fields = [
+        name for line in fields for name in (line if isinstance(line, tuple) else (line,))
+    ]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
-    inlines = [MappingRuleInline]
+    inlines = [MappingRuleInline, WebSubInline]
 
     class Media:
         css = {"all": ["admin_extra/syndication.css"]}

@@ -44,6 +44,7 @@ from syndication.pipeline.runs import (
     start_run,
 )
 from syndication.pipeline.store import ImportOptions, ItemImporter, in_document_order
+from syndication.websub import note_hubs
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def _import_feed_locked(
             feed.save(update_fields=["title", "updated_at"])
         # Validators are kept only after the items are in, so an interrupted run re-reads all.
         feed.record_success(etag=result.etag, last_modified=result.last_modified)
+        note_hubs(feed, parsed)
     return run
 
 

@@ -71,3 +71,5 @@ class ParsedFeed:
     items: list[ParsedItem] = field(default_factory=list)
     errors: list[ItemError] = field(default_factory=list)
     warning: str = ""  # the document was not well formed but could be read (feedparser "bozo")
+    hubs: list[str] = field(default_factory=list)  # WebSub hubs the document advertises
+    self_url: str = ""  # the document's own canonical URL (rel="self", JSON Feed feed_url)

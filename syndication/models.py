@@ -5,6 +5,7 @@ so two imports of the same feed running at once can never create the same articl
 """
 
 import datetime
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -149,13 +150,22 @@ class Feed(models.Model):
         minutes = self.poll_interval * 2 ** min(failures, 20)
         return min(datetime.timedelta(minutes=minutes), MAX_BACKOFF)
 
+    def polling_interval(self, now=None) -> datetime.timedelta:
+        """Time between polls: `poll_interval`, or the longer fallback interval of
+        `WEBSUB_FALLBACK_POLL_INTERVAL` while a hub pushes the feed to us (WebSub)."""
+        minutes = self.poll_interval
+        subscription = WebSubSubscription.objects.filter(feed=self).first() if self.pk else None
+        if subscription is not None and subscription.is_live(now):
+            minutes = max(minutes, settings.WEBSUB_FALLBACK_POLL_INTERVAL)
+        return datetime.timedelta(minutes=minutes)
+
     def record_success(self, *, etag: str = "", last_modified: str = "", now=None):
         """A fetch worked (200 or 304): remember the validators and schedule the next poll."""
         now = now or timezone.now()
         self.etag = etag[:500]
         self.last_modified = last_modified[:100]
         self.last_fetched_at = self.last_succeeded_at = now
-        self.next_fetch_at = now + datetime.timedelta(minutes=self.poll_interval)
+        self.next_fetch_at = now + self.polling_interval(now)
         self.consecutive_failures = 0
         self.last_error = ""
         self.save(
@@ -188,6 +198,63 @@ class Feed(models.Model):
                 "is_active", "dead_reason", "updated_at",
             ]
         )  # fmt: skip
+
+
+class WebSubState(models.TextChoices):
+    PENDING = "pending", "Requested, waiting for the hub to verify"
+    ACTIVE = "active", "Active: the hub pushes new items"
+    DENIED = "denied", "Denied by the hub"
+    FAILED = "failed", "The subscription request failed"
+
+
+def new_callback_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_websub_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class WebSubSubscription(models.Model):
+    """A feed's subscription at the WebSub hub its document advertises (see syndication.websub).
+
+    The hub pushes new versions of the feed to a callback URL on this site that only the hub
+    knows (`callback_token`), signed with `secret`; polling goes on less often meanwhile.
+    """
+
+    feed = models.OneToOneField(Feed, on_delete=models.CASCADE, related_name="websub")
+    hub_url = models.URLField("hub URL", max_length=1000)
+    topic = models.URLField(max_length=1000, help_text="The feed URL the hub knows it by.")
+    callback_token = models.CharField(
+        max_length=64, unique=True, default=new_callback_token, editable=False
+    )
+    secret = models.CharField(max_length=128, default=new_websub_secret, editable=False)
+    state = models.CharField(
+        max_length=10, choices=WebSubState.choices, default=WebSubState.PENDING
+    )
+    lease_seconds = models.PositiveIntegerField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    renew_at = models.DateTimeField(
+        null=True, blank=True, help_text="When to ask the hub again (before the lease ends)."
+    )
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "WebSub subscription"
+        indexes = [models.Index(fields=["renew_at"], name="websub_renew_at")]
+
+    def __str__(self):
+        return f"{self.topic} at {self.hub_url}"
+
+    def is_live(self, now: datetime.datetime | None = None) -> bool:
+        """The hub has verified the subscription and its lease has not run out."""
+        now = now or timezone.now()
+        return self.state == WebSubState.ACTIVE and (
+            self.expires_at is None or self.expires_at > now
+        )
 
 
 class MatchKind(models.TextChoices):
@@ -272,6 +339,7 @@ class Trigger(models.TextChoices):
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Command"
     TASK = "task", "Scheduled task"
+    WEBSUB = "websub", "WebSub notification"
 
 
 class ImportRunQuerySet(models.QuerySet):

@@ -5,7 +5,8 @@ backend (`django_tasks_rq`, `manage.py rqworker`) spreads them over Redis worker
 enqueued only when the surrounding transaction commits, so a rolled-back change never runs one.
 
 A cron line or a periodic worker calls `manage.py enqueue_due_feeds` (or the task of the same
-name) every few minutes; each due feed gets its own `import_feed_task`.
+name) every few minutes; each due feed gets its own `import_feed_task`, and WebSub leases
+due for renewal get a `websub_subscribe_task` (see syndication.websub).
 """
 
 import datetime
@@ -17,6 +18,8 @@ from django_tasks import task
 
 from syndication.entry import import_feed
 from syndication.models import Feed, ImportRun, Trigger
+from syndication.websub import is_enabled as websub_enabled
+from syndication.websub import renew_due as renew_websub_leases
 
 
 @task()
@@ -50,8 +53,13 @@ def claim_due_feeds(now: datetime.datetime | None = None) -> list[Feed]:
 
 
 def enqueue_due_feeds(now: datetime.datetime | None = None) -> list[int]:
-    """Enqueue one import task per due feed, once the current transaction commits."""
+    """Enqueue one import task per due feed, once the current transaction commits.
+
+    The same pass renews the WebSub subscriptions whose lease is about to run out.
+    """
     ImportRun.objects.close_abandoned(now)
+    if websub_enabled():
+        renew_websub_leases(now)
     feed_ids = [feed.pk for feed in claim_due_feeds(now)]
     for feed_id in feed_ids:
         transaction.on_commit(partial(import_feed_task.enqueue, feed_id))

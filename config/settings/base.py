@@ -278,5 +278,11 @@ SYNDICATION_MAX_REDIRECTS = 5
 # Hosts (names or IP addresses) that may be fetched even though they are not public, e.g. an
 # internal feed server. Tests put 127.0.0.1 here to serve feeds to themselves.
 SYNDICATION_ALLOWED_HOSTS = env_list("SYNDICATION_ALLOWED_HOSTS")
+# WebSub (push) for feeds whose document names a hub: the public base URL hubs can reach this
+# site at (e.g. https://news.example.org). Empty: never subscribe, only poll.
+WEBSUB_CALLBACK_BASE = os.environ.get("WEBSUB_CALLBACK_BASE", "").rstrip("/")
+WEBSUB_LEASE_SECONDS = int(os.environ.get("WEBSUB_LEASE_SECONDS", str(10 * 24 * 3600)))
+# Minutes between polls of a feed while its hub pushes it (polling is the fallback).
+WEBSUB_FALLBACK_POLL_INTERVAL = int(os.environ.get("WEBSUB_FALLBACK_POLL_INTERVAL", "720"))
 # Ports other than 80/443 that may be fetched (allowed hosts may use any port).
 SYNDICATION_ALLOWED_PORTS = [int(p) for p in env_list("SYNDICATION_ALLOWED_PORTS", "80,443")]

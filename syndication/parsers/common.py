@@ -213,3 +213,18 @@ class GuidFilter:
             return True
         self.seen.add(guid)
         return False
+
+
+MAX_HUBS = 5
+
+
+def unique_links(urls: Any, limit: int = MAX_HUBS) -> list[str]:
+    """The absolute http(s) URLs among `urls`, without repeats, at most `limit` of them."""
+    links: list[str] = []
+    for url in urls if isinstance(urls, list) else []:
+        link = safe_link(url)
+        if link and link not in links:
+            links.append(link)
+        if len(links) >= limit:
+            break
+    return links

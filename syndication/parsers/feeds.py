@@ -37,6 +37,7 @@ from .common import (
     safe_link,
     text_as_html,
     text_of_markup,
+    unique_links,
 )
 from .dates import checked_date, from_struct_time, join_problems
 from .mediarss import ItemMedia, read_item_media
@@ -67,6 +68,15 @@ def _response_headers(url: str, content_type: str, charset: str) -> dict[str, st
     if safe_link(url):
         headers["content-location"] = url
     return headers
+
+
+def _link_targets(feed_data: Any, rel: str) -> list[Any]:
+    """The hrefs of the document's <link rel=...> (Atom, or atom:link inside RSS)."""
+    return [
+        link.get("href")
+        for link in (feed_data.get("links") or [])
+        if isinstance(link, dict) and str(link.get("rel", "")).lower() == rel
+    ]
 
 
 def parse_xml_feed(
@@ -101,6 +111,8 @@ def parse_xml_feed(
         link=safe_link(feed_data.get("link")),
         description=text_of_markup(feed_data.get("subtitle") or ""),
         language=clean_language(feed_data.get("language")),
+        hubs=unique_links(_link_targets(feed_data, "hub")),
+        self_url=next(iter(unique_links(_link_targets(feed_data, "self"))), ""),
     )
     warnings = []
     if problem:

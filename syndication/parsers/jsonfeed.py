@@ -28,6 +28,7 @@ from .common import (
     safe_link,
     text_as_html,
     text_of_markup,
+    unique_links,
 )
 from .dates import checked_date, join_problems
 
@@ -66,6 +67,8 @@ def parse_json_feed(content: bytes) -> ParsedFeed:
         link=safe_link(document.get("home_page_url")),
         description=text_of_markup(_text(document, "description")),
         language=language,
+        hubs=unique_links(_hub_urls(document)),
+        self_url=safe_link(document.get("feed_url")),
     )
     feed_authors = _authors(document)
     seen = GuidFilter()
@@ -80,6 +83,16 @@ def parse_json_feed(content: bytes) -> ParsedFeed:
         collect(feed, position, outcome, seen)
     note_truncation(feed, len(items), "items")
     return feed
+
+
+def _hub_urls(document: dict[str, Any]) -> list[Any]:
+    """The URLs of the feed's WebSub hubs ("hubs": [{"type": "WebSub", "url": ...}])."""
+    hubs = document.get("hubs")
+    return [
+        hub.get("url")
+        for hub in (hubs if isinstance(hubs, list) else [])
+        if isinstance(hub, dict) and str(hub.get("type", "")).lower() == "websub"
+    ]
 
 
 def _text(data: dict[str, Any], key: str) -> str:
