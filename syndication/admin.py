@@ -1,9 +1,12 @@
 """The import admin: feeds and their mapping rules, run logs, and the review queue of imports."""
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -12,7 +15,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from articles.models import ArticleStatus, PublishingBlocked, Source
+from articles.sanitize import is_http_url
+from syndication.discovery import discover_feeds
 from syndication.entry import import_feed, import_url
+from syndication.fetching.client import UnsafeURL, validate_url
 from syndication.models import (
     Feed,
     FeedHealth,
@@ -218,6 +224,11 @@ class FeedAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "discover/",
+                self.admin_site.admin_view(self.discover_view),
+                name="syndication_feed_discover",
+            ),
+            path(
                 "import-opml/",
                 self.admin_site.admin_view(self.import_opml_view),
                 name="syndication_feed_import_opml",
@@ -255,6 +266,68 @@ class FeedAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/syndication/import_opml.html", context)
+
+    def discover_view(self, request):
+        """From a homepage URL to its feeds: list them with title and item count; add one."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = DiscoverForm(request.POST or None)
+        discovery = None
+        if request.method == "POST" and form.is_valid():
+            if form.cleaned_data["feed"]:
+                feed = self._add_discovered(request, form)
+                if feed is not None:
+                    return HttpResponseRedirect(
+                        reverse("admin:syndication_feed_change", args=[feed.pk])
+                    )
+            else:
+                try:
+                    discovery = discover_feeds(form.cleaned_data["url"])
+                except UnsafeURL as problem:
+                    form.add_error("url", str(problem))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Discover feeds",
+            "form": form,
+            "discovery": discovery,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/syndication/discover_feeds.html", context)
+
+    def _add_discovered(self, request, form) -> Feed | None:
+        data = form.cleaned_data
+        try:
+            url = validate_url(data["feed"])
+        except UnsafeURL as problem:
+            form.add_error(None, str(problem))
+            return None
+        source = data["source"]
+        if source is not None and source.feeds.filter(url=url).exists():
+            form.add_error(None, f"{url} is already a feed of “{source.name}”.")
+            return None
+        with transaction.atomic():
+            if source is None:
+                name = data["name"] or urlsplit(data["url"]).hostname or "New source"
+                homepage = data["url"] if is_http_url(data["url"]) else ""
+                source = Source.objects.create(name=name[:200], homepage=homepage[:500])
+            feed = Feed.objects.create(source=source, url=url, title=data["name"][:300])
+        self.message_user(request, f"Added the feed {feed.url} to “{source.name}”.")
+        return feed
+
+
+class DiscoverForm(forms.Form):
+    url = forms.URLField(
+        label="Homepage or feed URL", max_length=1000, assume_scheme="https",
+        help_text="Fetched through the same guard as feeds; its feeds are listed to choose from.",
+    )  # fmt: skip
+    source = forms.ModelChoiceField(
+        queryset=Source.objects.all(),
+        required=False,
+        empty_label="A new source named after the feed",
+        help_text="Where a feed you add goes.",
+    )
+    feed = forms.CharField(required=False, widget=forms.HiddenInput, max_length=1000)
+    name = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
 
 class OpmlUploadForm(forms.Form):
