@@ -9,7 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import Count, Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,12 +17,21 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from articles.editorial.bulk import (
+    KIND_PERMISSIONS,
+    apply_plan,
+    articles_for_export,
+    export_articles,
+    export_sources,
+    plan_metadata,
+)
 from articles.editorial.csv_export import csv_response
 from articles.editorial.diff import line_diff
 from articles.editorial.forms import (
     PUBLISH_PERMISSION,
     ArticleAdminForm,
     ArticleBlockOverrideForm,
+    BulkMetadataForm,
     RedirectAdminForm,
     SiteBlockForm,
     SourceAdminForm,
@@ -87,6 +96,7 @@ class SourceAdmin(admin.ModelAdmin):
     ordering = ["name"]  # Meta.ordering is dropped from the GROUP BY of the article count
     search_fields = ["name", "homepage", "rights__copyright_holder"]
     autocomplete_fields = ["default_author"]
+    actions = ["export_metadata"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "homepage", "logo", "description", "is_active"]}),
@@ -115,6 +125,54 @@ class SourceAdmin(admin.ModelAdmin):
     @admin.display(description="articles", ordering="article_count")
     def article_count(self, source):
         return source.article_count
+
+    @admin.action(description="Export metadata and rights of selected sources (CSV)")
+    def export_metadata(self, request, queryset):
+        header, rows = export_sources(queryset.select_related("rights").order_by("slug"))
+        return csv_response("sources", header, rows)
+
+    def get_urls(self):
+        return [
+            path(
+                "bulk-metadata/",
+                self.admin_site.admin_view(self.bulk_metadata_view),
+                name="articles_bulk_metadata",
+            ),
+            *super().get_urls(),
+        ]
+
+    def bulk_metadata_view(self, request):
+        """Upload a metadata file: the dry run's changes first, then "Apply" writes them all."""
+        if not (
+            request.user.has_perm("articles.change_source")
+            or request.user.has_perm("articles.change_article")
+        ):
+            raise PermissionDenied
+        form = BulkMetadataForm(request.POST or None, request.FILES or None)
+        plan = text = None
+        if request.method == "POST" and form.is_valid():
+            data, name = form.cleaned_data["data"], form.cleaned_data["name"]
+            plan = plan_metadata(data, name)
+            for kind in sorted(plan.kinds):
+                if not request.user.has_perms(KIND_PERMISSIONS[kind]):
+                    plan.errors.append(f"You may not change {kind} in bulk.")
+            if not plan.errors and form.cleaned_data["confirm"]:
+                applied = apply_plan(plan)
+                self.message_user(
+                    request, f"Applied: {applied} row(s) changed, {plan.unchanged} unchanged."
+                )
+                return HttpResponseRedirect(reverse("admin:articles_source_changelist"))
+            text = data.decode("utf-8-sig", "replace") if not plan.errors else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import metadata (sources, rights, article taxonomy)",
+            "form": form,
+            "plan": plan,
+            "content": text,
+            "name": form.cleaned_data.get("name", "") if form.is_bound and plan else "",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/articles/bulk_metadata.html", context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,7 +336,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     list_per_page = 50
     save_on_top = True
     autocomplete_fields = ["source", "regions", "themes", "reports"]
-    actions = ["send_to_review", "publish", "withdraw", "export_csv"]
+    actions = ["send_to_review", "publish", "withdraw", "export_csv", "export_taxonomy"]
     history_list_display = ["status"]
     object_history_list_template = "admin/articles/article/object_history_list.html"
     readonly_fields = ["lead_image_preview", "withdrawn_at", "created_at", "updated_at"]
@@ -419,6 +477,11 @@ class ArticleAdmin(SimpleHistoryAdmin):
             article.withdraw()
             withdrawn += 1
         self.message_user(request, f"{withdrawn} article(s) withdrawn.", messages.SUCCESS)
+
+    @admin.action(description="Export taxonomy of selected articles (CSV)", permissions=["view"])
+    def export_taxonomy(self, request, queryset):
+        header, rows = export_articles(articles_for_export(queryset))
+        return csv_response("article-taxonomy", header, rows)
 
     @admin.action(description="Export selected articles as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -196,3 +196,30 @@ class RedirectAdminForm(forms.ModelForm):
         if not cleaned.get("article") and not cleaned.get("target_url") and not self.errors:
             raise forms.ValidationError("Choose an article or give a target address.")
         return cleaned
+
+
+class BulkMetadataForm(forms.Form):
+    """A metadata file to preview; the preview's confirmation sends its text back."""
+
+    file = forms.FileField(required=False, help_text="A .csv or .json file, at most 2 MB.")
+    content = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    name = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        from articles.editorial.bulk import MAX_ADMIN_BYTES
+
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > MAX_ADMIN_BYTES:
+                raise forms.ValidationError(
+                    f"The file is larger than {MAX_ADMIN_BYTES:,} bytes: use "
+                    "`manage.py import_metadata` for larger files."
+                )
+            data["data"], data["name"] = upload.read(), upload.name
+        elif data.get("content"):
+            data["data"] = data["content"].encode("utf-8")
+        else:
+            raise forms.ValidationError("Choose a file.")
+        return data
