@@ -186,7 +186,7 @@ def _import_feed_locked(
             feed.save(update_fields=["title", "updated_at"])
         # Validators are kept only after the items are in, so an interrupted run re-reads all.
         feed.record_success(etag=result.etag, last_modified=result.last_modified)
-        note_hubs(feed, parsed)
+        note_hubs(feed, parsed, link_header=result.headers.get("link", ""))
     return run
 
 

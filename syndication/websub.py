@@ -3,7 +3,8 @@
 The W3C WebSub recommendation (https://www.w3.org/TR/websub/), subscriber side:
 
 1. **Discovery.** After a successful poll, `note_hubs(feed, parsed)` looks at the hubs the
-   document advertises (`<atom:link rel="hub">` in Atom or RSS, `hubs` in JSON Feed). When
+   response's `Link` header names, else those the document advertises (`<atom:link
+   rel="hub">` in Atom or RSS, `hubs` in JSON Feed). When
    `WEBSUB_CALLBACK_BASE` is set, the first hub is asked for a subscription, in a task.
 2. **Subscription.** `subscribe()` POSTs `hub.mode=subscribe`, `hub.topic` (the document's
    `rel="self"` URL, else the feed URL), `hub.callback` (a URL on this site carrying a random
@@ -28,6 +29,7 @@ import datetime
 import hashlib
 import hmac
 import logging
+import re
 from functools import partial
 
 from django.conf import settings
@@ -36,6 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from articles.sanitize import is_http_url
 from syndication.fetching.client import FetchError, FetchResult, post_form
 from syndication.items import ParsedFeed
 from syndication.models import Feed, WebSubState, WebSubSubscription
@@ -68,16 +71,45 @@ def callback_url(subscription: WebSubSubscription) -> str:
     return settings.WEBSUB_CALLBACK_BASE + path
 
 
-def note_hubs(feed: Feed, parsed: ParsedFeed, now: datetime.datetime | None = None) -> bool:
+_LINK = re.compile(r"<([^>]*)>\s*((?:;[^,]*)*)")
+_REL = re.compile(r""";\s*rel\s*=\s*(?:"([^"]*)"|([^;\s]*))""", re.IGNORECASE)
+
+
+def header_links(header: str) -> dict[str, list[str]]:
+    """The http(s) targets of an HTTP `Link` header by relation: {"hub": [...], "self": [...]}."""
+    links: dict[str, list[str]] = {}
+    for target, params in _LINK.findall(header[:8192]):
+        rel = _REL.search(params)
+        target = target.strip()
+        if rel is None or not is_http_url(target):
+            continue
+        for name in (rel.group(1) or rel.group(2)).lower().split():
+            links.setdefault(name, []).append(target[:1000])
+    return links
+
+
+def note_hubs(
+    feed: Feed,
+    parsed: ParsedFeed,
+    now: datetime.datetime | None = None,
+    *,
+    link_header: str = "",
+) -> bool:
     """Ask the advertised hub for a subscription when there is none yet (or it moved).
 
-    Returns True when a subscription request was queued (it is sent once the current
-    transaction commits). Nothing happens when WebSub is off or the document names no hub.
+    The HTTP `Link` header of the fetch is read first (WebSub §4), then the document. Returns
+    True when a subscription request was queued (it is sent once the current transaction
+    commits). Nothing happens when WebSub is off or nothing names a hub.
     """
-    if not is_enabled() or not parsed.hubs or not feed.pk:
+    if not is_enabled() or not feed.pk:
+        return False
+    linked = header_links(link_header)
+    hubs = linked.get("hub") or parsed.hubs
+    if not hubs:
         return False
     now = now or timezone.now()
-    hub, topic = parsed.hubs[0], parsed.self_url or feed.url
+    self_url = next(iter(linked.get("self", [])), "") if linked.get("hub") else parsed.self_url
+    hub, topic = hubs[0], self_url or feed.url
     subscription = WebSubSubscription.objects.filter(feed=feed).first()
     if subscription is None:
         subscription = WebSubSubscription(feed=feed)
@@ -130,8 +162,8 @@ def subscribe(subscription: WebSubSubscription, now: datetime.datetime | None = 
 def websub_subscribe_task(subscription_id: int) -> dict:
     """Send one subscription request (a subscription deleted since is left alone)."""
     subscription = WebSubSubscription.objects.filter(pk=subscription_id).first()
-    if subscription is None:
-        return {"subscription": subscription_id, "status": "gone"}
+    if subscription is None or not is_enabled():
+        return {"subscription": subscription_id, "status": "gone or WebSub off"}
     accepted = subscribe(subscription)
     return {"subscription": subscription_id, "accepted": accepted, "state": subscription.state}
 

@@ -457,3 +457,36 @@ def test_the_feed_admin_shows_the_subscription_but_never_its_secret_or_callback(
     assert b"Active: the hub pushes new items" in page.content
     assert SECRET.encode() not in page.content
     assert subscription.callback_token.encode() not in page.content
+
+
+def test_the_link_header_names_the_hub_before_the_document(
+    settings, local_fetches, django_capture_on_commit_callbacks
+):
+    settings.WEBSUB_CALLBACK_BASE = "https://news.example.org"
+    with LocalServer({"/hub": (202, {}, b"")}) as hub:
+        feed = Feed.objects.create(source=LicensedSourceFactory(), url="https://c.example/rss")
+        parsed = parse_feed(rss_with_hub("https://document.example/hub", "https://c.example/d", []))
+        header = f'<{hub.url("/hub")}>; rel="hub", <https://c.example/linked>; rel=self'
+        with django_capture_on_commit_callbacks(execute=True):
+            assert note_hubs(feed, parsed, link_header=header)
+        (request,) = hub.requests
+
+    assert parse_qs(request.body.decode())["hub.topic"] == ["https://c.example/linked"]
+    assert WebSubSubscription.objects.get(feed=feed).hub_url == hub.url("/hub")
+
+
+@pytest.mark.parametrize(
+    ("header", "hubs"),
+    [
+        ('<https://h.example/>; rel="hub"', ["https://h.example/"]),
+        ('<https://a.example/>; rel="self hub"', ["https://a.example/"]),
+        ('<javascript:alert(1)>; rel="hub"', []),
+        ("<https://h.example/>", []),
+        ('<https://h.example/>; rel="alternate"', []),
+        ("garbage <<>>;;", []),
+    ],
+)
+def test_link_headers_are_read_strictly(header, hubs):
+    from syndication.websub import header_links
+
+    assert header_links(header).get("hub", []) == hubs
