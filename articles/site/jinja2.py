@@ -94,6 +94,7 @@ def environment(**options) -> Environment:
         subject_url=subject_url,
         kicker=presentation.kicker,
         author_names=presentation.author_names,
+        copyright_line=presentation.copyright_line,
         video_mime_type=presentation.video_mime_type,
         privacy_embed_url=presentation.privacy_embed_url,
         truncatechars=truncatechars,

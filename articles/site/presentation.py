@@ -97,6 +97,20 @@ def author_names(article) -> str:
     return names[0] if names else ""
 
 
+def attribution_line(article) -> str:
+    """The attribution block's first sentence as plain text: who published the article first,
+    and under which title when ours differs."""
+    line = f"The original source of this article is {article.source.name}"
+    if article.original_title and article.original_title != article.title:
+        line += f", where it appeared as “{article.original_title}”"
+    return line + "."
+
+
+def copyright_line(article) -> str:
+    """The copyright line generated from the source's rights record."""
+    return f"Copyright © {article.copyright_holder}, {article.copyright_year}"
+
+
 def video_mime_type(url: str) -> str:
     return media.video_mime_type(url)
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "taggit",
+    "ninja",
     "simple_history",
     "django_prose_editor",
     "django_tasks",
@@ -94,6 +95,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The page cache needs the session (to let signed-in users through) and must sit outside
     # CSRF and messages so it sees the cookies they set: pages that set cookies are not kept.
+    # The API's CORS headers and anonymous rate limit, outside the page cache so that cached
+    # answers are counted and carry the headers too (see articles/distribution/api/edge.py).
+    "articles.distribution.api.edge.ApiEdgeMiddleware",
     "articles.site.caching.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -286,3 +290,15 @@ WEBSUB_LEASE_SECONDS = int(os.environ.get("WEBSUB_LEASE_SECONDS", str(10 * 24 * 
 WEBSUB_FALLBACK_POLL_INTERVAL = int(os.environ.get("WEBSUB_FALLBACK_POLL_INTERVAL", "720"))
 # Ports other than 80/443 that may be fetched (allowed hosts may use any port).
 SYNDICATION_ALLOWED_PORTS = [int(p) for p in env_list("SYNDICATION_ALLOWED_PORTS", "80,443")]
+
+# The read-only JSON API (docs/api.md). The page cache keeps its answers like pages: these URL
+# namespaces are cached for anonymous clients.
+PAGE_CACHE_NAMESPACES = ("articles", "discovery", "api")
+# Requests an anonymous client (one address) may make per window of seconds; 0: no limit.
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
+API_RATE_LIMIT_WINDOW = int(os.environ.get("API_RATE_LIMIT_WINDOW", "60"))
+
+# WebSub out: a hub the feeds advertise and that is pinged when an article is published or
+# withdrawn (articles/distribution/websub.py). Empty: no hub, no pings.
+WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "").strip()
+WEBSUB_PING_TIMEOUT = float(os.environ.get("WEBSUB_PING_TIMEOUT", "5"))
