@@ -5,6 +5,11 @@ page prints (source linked to the original, copyright line, required wording, li
 items also name the original in `<source url="...">`; Atom entries link to it with
 `rel="via"`. The number of queries does not depend on the number of items.
 
+WebSub: with `WEBSUB_HUB_URL` set, every feed names the hub (`<atom:link rel="hub">` in RSS,
+`<link rel="hub">` in Atom, `hubs` in JSON Feed) next to its own address (`rel="self"`,
+`feed_url`), which is then built from `SITE_URL` so that it is exactly the topic the hub is
+pinged with (see articles/distribution/websub.py).
+
 Addresses:
     /feeds/rss/  /feeds/atom/  /feeds/json/               the latest articles
     /feeds/<kind>/<slug>/rss/  /feeds/<kind>/<slug>/atom/  one subject's articles, where
@@ -45,6 +50,21 @@ def feed_articles():
     )
 
 
+def websub_hub() -> str:
+    """The WebSub hub the feeds advertise and ping, or '' for none."""
+    return getattr(settings, "WEBSUB_HUB_URL", "")
+
+
+def topic_url(path: str) -> str:
+    """A feed's address as the hub knows it: on `SITE_URL`, whatever host a request used."""
+    return settings.SITE_URL + path
+
+
+def self_url(request) -> str:
+    """The address a feed gives as its own."""
+    return topic_url(request.path) if websub_hub() else request.build_absolute_uri(request.path)
+
+
 def lead_image_url(article: Article, request) -> str:
     """The absolute address of the article's largest lead image, or ''."""
     image = lead_image(article, request)
@@ -70,7 +90,13 @@ def item_content_html(article: Article, request) -> str:
 
 
 class SourcedRssFeed(Rss201rev2Feed):
-    """RSS 2.0 whose items name the original in `<source url="...">`."""
+    """RSS 2.0 whose items name the original in `<source url="...">`, and which names its
+    WebSub hub when there is one."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed.get("hub_url"):
+            handler.addQuickElement("atom:link", None, {"rel": "hub", "href": self.feed["hub_url"]})
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
@@ -78,7 +104,13 @@ class SourcedRssFeed(Rss201rev2Feed):
 
 
 class SourcedAtomFeed(Atom1Feed):
-    """Atom whose entries carry the full content and link to the original with rel="via"."""
+    """Atom whose entries carry the full content and link to the original with rel="via", and
+    which names its WebSub hub when there is one."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed.get("hub_url"):
+            handler.addQuickElement("link", "", {"rel": "hub", "href": self.feed["hub_url"]})
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
@@ -97,6 +129,12 @@ class ArticleFeed(Feed):
         feed = copy.copy(self)
         feed.request = request
         return Feed.__call__(feed, request, *args, **kwargs)
+
+    def feed_url(self, obj):
+        return self_url(self.request)
+
+    def feed_extra_kwargs(self, obj):
+        return {"hub_url": websub_hub()}
 
     def feed_copyright(self):
         return (
@@ -262,12 +300,14 @@ def json_feed(request):
         "version": "https://jsonfeed.org/version/1.1",
         "title": f"{settings.SITE_NAME}: latest articles",
         "home_page_url": request.build_absolute_uri(reverse("articles:home")),
-        "feed_url": request.build_absolute_uri(request.path),
+        "feed_url": self_url(request),
         "description": f"The latest articles republished on {settings.SITE_NAME}.",
         "language": settings.LANGUAGE_CODE,
         "authors": [{"name": settings.SITE_NAME}],
         "items": [json_feed_item(article, request) for article in articles],
     }
+    if websub_hub():
+        document["hubs"] = [{"type": "WebSub", "url": websub_hub()}]
     return HttpResponse(
         json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False),
         content_type=f"{JSON_FEED_CONTENT_TYPE}; charset=utf-8",
