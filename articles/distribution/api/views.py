@@ -56,7 +56,7 @@ api = NinjaAPI(
     renderer=HtmlSafeJSONRenderer(),
 )
 
-ERRORS = {400: schemas.Error, 404: schemas.Error, 429: schemas.Error}
+ERRORS = {400: schemas.Error, 429: schemas.Error}
 
 
 @api.exception_handler(ValidationError)
@@ -244,7 +244,7 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
 
 @read(
     "/articles/{slug}/",
-    response={200: schemas.Article, 410: schemas.Gone, **ERRORS},
+    response={200: schemas.Article, 404: schemas.Error, 410: schemas.Gone, **ERRORS},
     url_name="article",
     summary="One published article, with its body",
 )
