@@ -10,13 +10,14 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from articles.distribution.api.views import api
 from articles.models import Article, ArticleStatus, Byline, RightsBasis, Source
-from articles.site.caching import CACHE_STATUS_HEADER
+from articles.site.caching import CACHE_STATUS_HEADER, CACHED_PAGES
 from articles.site.presentation import copyright_line
 
 from .factories import (
@@ -134,11 +135,25 @@ class TestDocument:
         assert items, f"{path} showed nothing"
 
     @pytest.mark.parametrize("path", PATHS)
-    def test_every_endpoint_refuses_parameters_it_does_not_declare(self, client, newsroom, path):
-        response = client.get(API + concrete(path, newsroom), {"utm_source": "x"})
+    def test_the_page_cache_keeps_the_parameters_the_document_declares(self, newsroom, path):
+        declared = {
+            parameter["name"]
+            for parameter in DOCUMENT["paths"][path]["get"].get("parameters", [])
+            if parameter["in"] == "query"
+        }
+        view_name = resolve(API + concrete(path, newsroom)).view_name
 
-        body = checked(response, path, 400)
-        assert "utm_source" in body["detail"]
+        assert set(CACHED_PAGES[view_name].parameters) == declared
+
+    @pytest.mark.parametrize("path", PATHS)
+    def test_other_parameters_are_ignored_and_share_the_entry(self, client, newsroom, path):
+        first = client.get(API + concrete(path, newsroom))
+
+        tracked = client.get(API + concrete(path, newsroom), {"utm_source": "x"})
+
+        assert tracked.status_code == 200
+        assert tracked[CACHE_STATUS_HEADER] == "hit"
+        assert tracked.content == first.content
 
     @pytest.mark.parametrize("path", PATHS)
     def test_every_endpoint_answers_head(self, client, newsroom, path):
@@ -476,6 +491,26 @@ class TestHttpCaching:
         assert second[CACHE_STATUS_HEADER] == "hit"
         assert second.content == first.content
         assert "public" in second["Cache-Control"]
+
+    def test_lists_may_be_kept_a_minute_and_articles_are_revalidated(self, client, newsroom):
+        listing = get(client, "/articles/")
+        article = get(client, f"/articles/{newsroom.slug}/")
+
+        assert "max-age=60" in listing["Cache-Control"]
+        assert {"max-age=0", "must-revalidate"} <= {
+            directive.strip() for directive in article["Cache-Control"].split(",")
+        }
+
+    def test_a_withdrawal_is_gone_on_the_next_request(
+        self, client, newsroom, django_capture_on_commit_callbacks
+    ):
+        get(client, f"/articles/{newsroom.slug}/")
+
+        with django_capture_on_commit_callbacks(execute=True):
+            newsroom.withdraw("Retracted")
+
+        assert get(client, f"/articles/{newsroom.slug}/").status_code == 410
+        assert titles(get(client, "/articles/").json()) == []
 
     def test_if_none_match_gets_a_304(self, client, newsroom):
         first = get(client, f"/articles/{newsroom.slug}/")

@@ -9,6 +9,9 @@ nothing but Cookie or Accept-Encoding. Redirects and 404/410 pages are not cache
 cheap to compute, and random paths would otherwise fill the cache and evict real pages.
 `/admin/`, the health check and any page not declared are never cached.
 
+The JSON API's answers (articles/distribution/api/) are declared the same way, by their URL
+names in the `api` namespace.
+
 One entry per page, not per address: each declared page names the query parameters it reads
 (`page` on listings, the form's fields on search, none on an article); any other parameter
 (`?utm_source=...`, `?x=1`) is dropped from the request before the view sees it, so every such
@@ -61,6 +64,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
+from articles.distribution.api.schemas import ArticleFilters, SubjectFilters
 from articles.site.generation import (
     LISTS,
     SITE,
@@ -145,6 +149,16 @@ CACHED_PAGES: dict[str, CachedPage] = {
     "discovery:news_sitemap": CachedPage((), _lists),
     "discovery:sitemap_section": CachedPage(("p",), _lists),
     "discovery:robots_txt": CachedPage((), lambda kwargs: []),
+    # The JSON API: lists show live articles (filtered lists included), the article its own
+    # page's scope; sources, regions, themes and reports move SITE when edited, while new
+    # authors and tags (imports create them) show once an article of theirs goes live.
+    "api:articles": CachedPage(tuple(ArticleFilters.model_fields), _lists),
+    "api:article": CachedPage((), lambda kwargs: [article_scope(kwargs["slug"])], revalidate=True),
+    **{
+        f"api:{name}": CachedPage(tuple(SubjectFilters.model_fields), _lists)
+        for name in ("sources", "authors", "regions", "themes", "reports", "tags")
+    },
+    "api:openapi-json": CachedPage((), lambda kwargs: []),
 }
 
 

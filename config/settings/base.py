@@ -291,10 +291,8 @@ WEBSUB_FALLBACK_POLL_INTERVAL = int(os.environ.get("WEBSUB_FALLBACK_POLL_INTERVA
 # Ports other than 80/443 that may be fetched (allowed hosts may use any port).
 SYNDICATION_ALLOWED_PORTS = [int(p) for p in env_list("SYNDICATION_ALLOWED_PORTS", "80,443")]
 
-# The read-only JSON API (docs/api.md). The page cache keeps its answers like pages: these URL
-# namespaces are cached for anonymous clients.
-PAGE_CACHE_NAMESPACES = ("articles", "discovery", "api")
-# Requests an anonymous client (one address) may make per window of seconds; 0: no limit.
+# The read-only JSON API (docs/api.md): requests an anonymous client (one address) may make
+# per window of seconds; 0: no limit.
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
 API_RATE_LIMIT_WINDOW = int(os.environ.get("API_RATE_LIMIT_WINDOW", "60"))
 

@@ -7,10 +7,11 @@ import datetime
 import json
 
 from django.conf import settings
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from taggit.models import Tag
@@ -77,28 +78,26 @@ def read(path: str, **options):
     """A GET endpoint that answers HEAD too (as the page cache does), documented once."""
 
     def register(view):
+        # GET first: the path's URL takes its name from the first operation registered.
+        api.get(path, **options)(view)
         head_options = {key: value for key, value in options.items() if key != "url_name"}
-        api.api_operation(["HEAD"], path, include_in_schema=False, **head_options)(view)
-        return api.get(path, **options)(view)
+        return api.api_operation(["HEAD"], path, include_in_schema=False, **head_options)(view)
 
     return register
-
-
-def refuse_unknown_parameters(request, allowed) -> None:
-    """Only declared parameters: any other makes a new URL, and a new entry in the page cache."""
-    unknown = sorted(set(request.GET) - set(allowed))
-    if unknown:
-        raise HttpError(400, f"Unknown query parameter: {', '.join(unknown)}.")
 
 
 def absolute(request, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def next_page(request, token: str | None) -> dict:
+def next_page(request, token: str | None, parameters) -> dict:
+    """The next page's cursor, and its address with the declared `parameters` of this one."""
     if token is None:
         return {"next_cursor": None, "next": None}
-    query = request.GET.copy()
+    query = QueryDict(mutable=True)
+    for name in parameters:
+        if name in request.GET:
+            query.setlist(name, request.GET.getlist(name))
     query["cursor"] = token
     return {
         "next_cursor": token,
@@ -226,7 +225,6 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
     """Live articles, newest first, a page at a time. Follow `next` (or pass `next_cursor`
     as `cursor`) for the next page: pages are cut after the last article of the previous
     one, so articles published meanwhile never shift or repeat what you are paging through."""
-    refuse_unknown_parameters(request, schemas.ArticleFilters.model_fields)
     articles = filtered_articles(filters)
     if filters.cursor:
         published_at, pk = cursor.decode(filters.cursor, datetime.datetime, int)
@@ -238,7 +236,7 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
     token = cursor.encode(page[-1].published_at, page[-1].pk) if more else None
     return {
         "items": [article_data(request, article) for article in page],
-        **next_page(request, token),
+        **next_page(request, token, schemas.ArticleFilters.model_fields),
     }
 
 
@@ -251,7 +249,6 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
 def get_article(request, slug: str):
     """A live article with its sanitized body. A withdrawn article answers 410 Gone with
     when and why; drafts, articles in review and scheduled articles answer 404."""
-    refuse_unknown_parameters(request, ())
     article = Article.objects.live_by_slug(slug)
     if article is None:
         withdrawn = Article.objects.withdrawn().filter(slug=slug).first()
@@ -274,14 +271,16 @@ def get_article(request, slug: str):
 
 def subject_page(request, queryset, filters: schemas.SubjectFilters, describe) -> dict:
     """One page of subjects in slug order, after the cursor's slug."""
-    refuse_unknown_parameters(request, schemas.SubjectFilters.model_fields)
     if filters.cursor:
         (after,) = cursor.decode(filters.cursor, str)
         queryset = queryset.filter(slug__gt=after)
     rows = list(queryset.order_by("slug")[: filters.limit + 1])
     page, more = rows[: filters.limit], len(rows) > filters.limit
     token = cursor.encode(page[-1].slug) if more else None
-    return {"items": [describe(row) for row in page], **next_page(request, token)}
+    return {
+        "items": [describe(row) for row in page],
+        **next_page(request, token, schemas.SubjectFilters.model_fields),
+    }
 
 
 def _named(request, subject) -> dict:
