@@ -69,7 +69,9 @@ class ArticleSummary(Schema):
     summary: str = Field(description="Plain text.")
     language: str
     published_at: datetime.datetime = Field(description="When it went live on this site.")
-    updated_at: datetime.datetime
+    updated_at: datetime.datetime = Field(
+        description="When readers last saw it change (never before `published_at`)."
+    )
     authors: list[Subject]
     regions: list[Subject]
     themes: list[Subject]

@@ -16,6 +16,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from taggit.models import Tag
 
+from articles.distribution.feeds import modified_at
 from articles.models import (
     Article,
     Author,
@@ -151,7 +152,7 @@ def article_data(request, article: Article) -> dict:
         "summary": article.dek,
         "language": article.language,
         "published_at": article.published_at,
-        "updated_at": article.updated_at,
+        "updated_at": modified_at(article),
         "authors": subjects(request, article.ordered_authors),
         "regions": subjects(request, article.regions.all()),
         "themes": subjects(request, article.themes.all()),
