@@ -20,7 +20,14 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, ArticleBlockOverride, ArticleStatus, Byline, Redirect
+from articles.models import (
+    Article,
+    ArticleBlockOverride,
+    ArticleStatus,
+    Byline,
+    Redirect,
+    Source,
+)
 from articles.site import caching, checks, signals
 from articles.site.generation import SITE, generations, site_generation
 from syndication.entry import import_feed_file
@@ -174,6 +181,34 @@ class TestWorkReadersCannotSee:
         assert run.created == 5
         assert Article.objects.awaiting_review().count() == 5
         assert_still_cached(client, urls, django_assert_num_queries)
+
+    def test_an_import_from_a_new_outlet_leaves_every_page_cached(
+        self, client, site, commit, tmp_path, django_assert_num_queries, no_network
+    ):
+        """A new source, its new authors and new tags show on no page until one goes live."""
+        urls = pages(site)
+        cache_all(client, urls)
+        feed = tmp_path / "newcomer.xml"
+        feed.write_bytes(
+            rss([story(n, categories=["tidal mills"], author="Noor Vale") for n in range(3)])
+        )
+
+        with commit():
+            newcomer = Source.objects.create(name="Estuary Newcomer")
+            run = import_feed_file(feed, newcomer, ArticleStatus.REVIEW)
+
+        assert run.created == 3
+        assert_still_cached(client, urls, django_assert_num_queries)
+
+    def test_renaming_a_source_refreshes_every_page(self, client, site, commit):
+        urls = pages(site)
+        cache_all(client, urls)
+
+        with commit():
+            site["source"].name = "Harbour Courier Weekly"
+            site["source"].save()
+
+        assert_refreshed(client, urls)
 
     def test_a_draft_moves_no_generation_at_all(self, site, commit, monkeypatch):
         moved = []

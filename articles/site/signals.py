@@ -11,8 +11,8 @@ edit, a byline, region, theme, report, tag or block override added or taken away
 the article's page (at its old and new address), `LISTS` (home, search, the site-wide feeds,
 the sitemaps), the listings and subject feeds of every subject it was or is filed under (a
 region's listing includes its sub-regions', so its parent regions too) and its year and month
-archives. Site-wide blocks, sources, rights records and any edit of a region, theme, report,
-author or tag (a new author or tag, as imports create, excepted) move `SITE`: every page.
+archives. Site-wide blocks, rights records, any edit of a source, region, theme, report, author
+or tag (a new source, author or tag, as imports create, excepted) move `SITE`: every page.
 
 What a transaction changes is collected while it runs and the generations are moved once, when
 it commits (`transaction.on_commit`), in one cache round trip; a rolled-back transaction moves
@@ -65,14 +65,15 @@ _SUBJECT_MODELS = {
 }
 _BROAD_MODELS = (
     models.SiteBlock,
-    models.Source,
     models.RightsRecord,
     models.Region,
     models.Theme,
     models.InDepthReport,
 )
-# Imports create these for drafts; only an edit or a deletion changes a page.
-_BROAD_WHEN_EDITED = (models.Author, Tag)
+# Imports create these for drafts (a new outlet's source, its authors, new tags): no page shows
+# one until an article filed under it goes live, which moves that article's scopes. Only an
+# edit or a deletion changes a page.
+_BROAD_WHEN_EDITED = (models.Source, models.Author, Tag)
 
 
 def is_visible(status, published_at, now=None) -> bool:
