@@ -8,14 +8,14 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from .prepared import PreparedQuery
 from .sanitize import clean_html, strip_control_characters
 
 SLUG_MAX_LENGTH = 200
@@ -388,40 +388,32 @@ class PublishingBlocked(Exception):
     """Publishing was refused; the message is meant for the editor."""
 
 
+# What the public pages print of an article's relations, and in which order: bylines by
+# position (then the author's name), regions and themes by name, reports by title, names
+# compared case-insensitively, ties broken by id; tags in the order they were added (the
+# `ordering` of `Article.tags`). Related objects carry the names and slugs pages print; their
+# other fields are deferred, so reading one (an author's bio) costs a query of its own.
+SUBJECT_NAME_FIELDS = {"regions": "name", "themes": "name", "reports": "title"}
+
+
+def subjects(relation: str) -> Prefetch:
+    """Prefetch an article's regions, themes or reports: names and slugs, in name order."""
+    model = Article._meta.get_field(relation).related_model
+    name = SUBJECT_NAME_FIELDS[relation]
+    return Prefetch(relation, queryset=model.objects.only(name, "slug").order_by(Lower(name), "pk"))
+
+
+def bylines_with_authors() -> Prefetch:
+    """Prefetch an article's bylines in order, each with its author's name and slug."""
+    return Prefetch(
+        "bylines",
+        queryset=Byline.objects.select_related("author")
+        .only("article", "position", "author__name", "author__slug")
+        .order_by("position", Lower("author__name"), "pk"),
+    )
+
+
 class ArticleQuerySet(models.QuerySet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._relations_in_one_query = ()
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._relations_in_one_query = self._relations_in_one_query
-        return clone
-
-    def _fetch_all(self):
-        fetching = self._result_cache is None
-        super()._fetch_all()
-        if (
-            fetching
-            and self._relations_in_one_query
-            and issubclass(self._iterable_class, models.query.ModelIterable)
-        ):
-            from .relations import load_relations
-
-            load_relations(self._result_cache, self._relations_in_one_query)
-
-    def with_relations(self, *relations):
-        """Load these relations of the fetched articles together, in one query.
-
-        Like `prefetch_related` for bylines (with their authors), regions, themes, reports,
-        tags and block overrides, minus a round trip per relation; related objects carry
-        their names and slugs only. "source" gives each article its source and rights
-        record from the cache (see articles/relations.py).
-        """
-        clone = self._chain()
-        clone._relations_in_one_query = relations
-        return clone
-
     def published(self, now: datetime.datetime | None = None):
         """Live on the public site: published, with a publication time that has come.
 
@@ -449,28 +441,39 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=ArticleStatus.REVIEW)
 
     def for_listing(self):
-        """The loading plan of every listing: one query for the rows, one for their relations
-        (sources come from the cache)."""
+        """The loading plan of every listing: the rows with their sources, then one query each
+        for the bylines (with their authors), regions and themes that cards print."""
         return (
-            self.with_relations("source", "bylines", "regions", "themes")
-            .defer("body", "search_names", "search_vector")
+            self.select_related("source")
+            .prefetch_related(bylines_with_authors(), subjects("regions"), subjects("themes"))
+            .defer(
+                "body",
+                "search_names",
+                "search_vector",
+                "source__description",
+                "source__support_appeal",
+            )
             .order_by("-published_at", "-pk")
         )
 
     def for_detail(self):
-        """The loading plan of the article page: two queries, whatever its size (its source and
-        rights come from the cache)."""
-        return self.with_relations(
-            "source", "bylines", "regions", "themes", "reports", "tags", "block_overrides"
-        ).defer("search_names", "search_vector")
-
-
-class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
-    def live_by_slug(self, slug: str) -> "Article | None":
-        """The live article at this address, loaded as `for_detail()` loads it: the article
-        page's lookup, compiled once per connection (see articles/prepared.py)."""
-        found = _LIVE_BY_SLUG(using=self.db, slug=slug, now=timezone.now())
-        return found[0] if found else None
+        """The loading plan of the article page: the article with its source and rights record,
+        then one query for each relation it prints, whatever its size (see `RELATION_ORDER`)."""
+        return (
+            self.select_related("source__rights")
+            .prefetch_related(
+                bylines_with_authors(),
+                subjects("regions"),
+                subjects("themes"),
+                subjects("reports"),
+                "tags",
+                Prefetch(
+                    "block_overrides",
+                    queryset=ArticleBlockOverride.objects.only("article", "key", "content", "hide"),
+                ),
+            )
+            .defer("search_names", "search_vector")
+        )
 
 
 class Article(SluggedModel):
@@ -507,7 +510,9 @@ class Article(SluggedModel):
     regions = models.ManyToManyField(Region, related_name="articles", blank=True)
     themes = models.ManyToManyField(Theme, related_name="articles", blank=True)
     reports = models.ManyToManyField(InDepthReport, related_name="articles", blank=True)
-    tags = TaggableManager(blank=True)
+    # Tags keep the order they were added in, also when prefetched (django-taggit orders
+    # only an instance's own tags by default).
+    tags = TaggableManager(blank=True, ordering=["taggit_taggeditem_items__pk"])
 
     lead_image = models.ImageField(upload_to=upload_to_lead_images, blank=True, max_length=200)
     lead_image_renditions = models.JSONField(default=list, blank=True, editable=False)
@@ -537,7 +542,7 @@ class Article(SluggedModel):
     history = HistoricalRecords(
         excluded_fields=["lead_image_renditions", "updated_at", "search_names", "search_vector"]
     )
-    objects = ArticleManager()
+    objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -586,20 +591,27 @@ class Article(SluggedModel):
         return reverse("articles:article", kwargs={"slug": self.slug})
 
     def _prepare_lead_image(self):
-        """Re-encode a newly uploaded lead image and (re)build its renditions."""
+        """Re-encode a newly uploaded lead image and (re)build its renditions.
+
+        The renditions end with the stored image they were made from, so a lead image under
+        another name is new. One whose name is not in storage yet is an upload: it is decoded
+        and re-encoded, and the clean copy is stored instead. One our own code stored (an
+        import, the demo) only needs its renditions.
+        """
         from .images import clean_image, make_renditions, store_clean_image
 
         if not self.lead_image:
             self.lead_image_renditions = []
             return
-        if not getattr(self.lead_image, "_committed", True):
-            self.lead_image.seek(0)
-            clean = clean_image(self.lead_image.read())
-            self.lead_image.name = store_clean_image(clean, "lead")
-            self.lead_image._committed = True
         current = self.lead_image_renditions or []
-        if not current or current[-1].get("name") != self.lead_image.name:
-            self.lead_image_renditions = make_renditions(self.lead_image.name)
+        if current and current[-1].get("name") == self.lead_image.name:
+            return
+        if not self.lead_image.storage.exists(self.lead_image.name):
+            self.lead_image.open("rb")
+            clean = clean_image(self.lead_image.read())
+            # A name assigned to the field stands for a file already in storage.
+            self.lead_image = store_clean_image(clean, "lead")
+        self.lead_image_renditions = make_renditions(self.lead_image.name)
 
     def _leave_redirect_from(self, old_slug: str):
         old_path = reverse("articles:article", kwargs={"slug": old_slug})
@@ -730,13 +742,6 @@ class Article(SluggedModel):
         for override in self.block_overrides.all():
             blocks[override.key] = "" if override.hide else override.content
         return blocks
-
-
-_LIVE_BY_SLUG = PreparedQuery(
-    lambda slug, now: Article.objects.published(now).for_detail().filter(slug=slug),
-    slug=Article._meta.get_field("slug"),
-    now=Article._meta.get_field("published_at"),
-)
 
 
 class Byline(models.Model):

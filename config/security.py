@@ -1,5 +1,6 @@
 """Small pieces that make the security settings work behind a proxy and in the admin."""
 
+from csp.middleware import CSPMiddleware
 from django import forms
 from django.conf import settings
 from js_asset import Media
@@ -31,6 +32,25 @@ def client_ip(request) -> str | None:
 PROSE_EDITOR_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
 
 
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, plus the inline stylesheet hashes a response asks for.
+
+    A response lists them in `csp_style_hashes` (our own attribute, set by
+    `AdminMediaCSPMiddleware`); they are added to style-src the way django-csp's
+    `csp_update` adds sources, through the `get_policy_parts` hook django-csp documents for
+    subclasses.
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        hashes = getattr(response, "csp_style_hashes", ())
+        if hashes and not report_only:
+            update = dict(parts.update or {})
+            update["style-src"] = [*update.get("style-src", []), *hashes]
+            parts.update = update
+        return parts
+
+
 class AdminMediaCSPMiddleware:
     """Let the admin's form media run under a policy without 'unsafe-inline'.
 
@@ -38,8 +58,9 @@ class AdminMediaCSPMiddleware:
     which `script-src 'self'` blocks like any inline script. Rather than allowing inline
     scripts, the media of a template response (`{{ media }}` in the admin's change form) is
     rendered with the nonce that django-csp then adds to the header, and the editor's one
-    inline stylesheet is allowed by its hash. Pages whose media have nothing to render draw
-    no nonce and get no hash, so their policy stays exactly `'self'`.
+    inline stylesheet is allowed by its hash (see `ContentSecurityPolicyMiddleware`). Pages
+    whose media have nothing to render draw no nonce and get no hash, so their policy stays
+    exactly `'self'`.
     """
 
     def __init__(self, get_response):
@@ -55,8 +76,6 @@ class AdminMediaCSPMiddleware:
         if not isinstance(media, forms.Media) or nonce is None:
             return response
         context["media"] = Media.from_media(media, nonce=nonce)
-        if any("django_prose_editor/" in str(script) for script in media._js):
-            update = getattr(response, "_csp_update", None) or {}
-            styles = [*update.get("style-src", []), PROSE_EDITOR_STYLE_HASH]
-            response._csp_update = {**update, "style-src": styles}
+        if "django_prose_editor/" in str(media["js"]):
+            response.csp_style_hashes = [PROSE_EDITOR_STYLE_HASH]
         return response

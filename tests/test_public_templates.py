@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from articles.site.jinja2 import date, querystring, truncatechars
+from articles.site.jinja2 import date, querystring
 from tests.factories import RegionFactory
 
 MOMENT = datetime.datetime(2026, 3, 7, 23, 30, tzinfo=datetime.UTC)
@@ -48,13 +48,17 @@ class TestDate:
 
 class TestTruncatechars:
     def test_short_text_is_unchanged(self):
-        assert truncatechars("Salt moves inland.", 300) == "Salt moves inland."
+        html = render("{{ dek|truncatechars(300) }}", dek="Salt moves inland.")
+
+        assert html == "Salt moves inland."
 
     def test_long_text_is_cut_as_djangos_filter_cuts_it(self):
         text = "word " * 100
 
-        assert truncatechars(text, 30) == defaultfilters.truncatechars(text, 30)
-        assert len(truncatechars(text, 30)) == 30
+        html = render("{{ dek|truncatechars(30) }}", dek=text)
+
+        assert html == defaultfilters.truncatechars(text, 30)
+        assert len(html) == 30
 
 
 class TestQuerystring:
@@ -63,6 +67,13 @@ class TestQuerystring:
 
         assert querystring(request, page=4) == "?q=salt+%26+water&author=a&page=4"
         assert querystring(request, author=None, page=None) == "?q=salt+%26+water"
+
+    def test_is_escaped_in_an_attribute(self):
+        request = RequestFactory().get("/search/", {"q": "salt", "page": 3})
+
+        html = render('<a href="{{ querystring(request, page=4) }}">', request=request)
+
+        assert html == '<a href="?q=salt&amp;page=4">'
 
 
 @pytest.mark.django_db

@@ -72,8 +72,9 @@ class TestArticlePage:
         many = queries_to_render(client, large.get_absolute_url())
 
         assert few == many
-        # The article, its relations, their names, its source; site blocks; the navigation's two.
-        assert many <= 7
+        # The article with its source and rights, then its bylines, regions, themes, reports,
+        # tags and block overrides; the site blocks; the navigation's regions and themes.
+        assert many == 1 + 6 + 1 + 2
 
     def test_site_blocks_and_navigation_come_from_the_cache_once_warm(self, client):
         article = richly_related_article(3)
@@ -88,17 +89,20 @@ class TestArticlePage:
         assert '"parent_id" IS NULL' not in statements  # the navigation's top-level regions
         assert len(warm) < queries_to_render(client, article.get_absolute_url())
 
-    def test_once_warm_the_page_is_its_row_and_one_query_for_its_relations(self, client):
+    def test_once_warm_the_page_is_its_row_and_one_query_per_relation(self, client):
         article = richly_related_article(4)
         ArticleBlockOverride.objects.create(article=article, key=SiteBlockKey.DISCLAIMER, hide=True)
         client.get(article.get_absolute_url())
 
         with CaptureQueriesContext(connection) as warm:
             response = client.get(article.get_absolute_url())
+        statements = [query["sql"] for query in warm]
 
         assert response.status_code == 200
-        assert len(warm) == 2
-        assert "articles_source" not in " ".join(query["sql"] for query in warm)
+        # The article joined to its source and rights record, then one query per relation.
+        assert len(statements) == 7
+        assert "articles_rightsrecord" in statements[0]
+        assert not any("articles_source" in sql for sql in statements[1:])
 
 
 def listing_counts(client, url_for_few: str, url_for_many: str) -> tuple[int, int]:
@@ -200,6 +204,9 @@ class TestListings:
             client.get(theme.get_absolute_url(), {"page": 2})
         statements = [query["sql"] for query in warm]
 
-        # The theme itself, then the page's rows and their bylines, regions and themes.
-        assert len(statements) == 3
+        # The theme itself, then the page's rows (with their sources), and one query each for
+        # their bylines (with authors), regions and themes.
+        assert len(statements) == 5
         assert "articles_theme" in statements[0]
+        assert "articles_source" in statements[1]
+        assert "articles_byline" in statements[2]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import django_prose_editor
 import pytest
-from csp.middleware import CSPMiddleware
 from django import forms
 from django.template import engines
 from django.template.response import TemplateResponse
@@ -21,7 +20,12 @@ from django_prose_editor.widgets import ProseEditorWidget
 from lxml import html
 
 from articles.site.caching import CACHE_STATUS_HEADER
-from config.security import PROSE_EDITOR_STYLE_HASH, AdminMediaCSPMiddleware, client_ip
+from config.security import (
+    PROSE_EDITOR_STYLE_HASH,
+    AdminMediaCSPMiddleware,
+    ContentSecurityPolicyMiddleware,
+    client_ip,
+)
 from config.settings import base as base_settings
 
 from .factories import PublishedArticleFactory, make_user
@@ -135,7 +139,7 @@ def through_the_policy(media):
     """A template response printing `media`, passed through the admin media and CSP middleware
     the way Django's handler does: template-response hook, rendering, then the response."""
     request = RequestFactory().get("/admin/somewhere/")
-    policy_middleware = CSPMiddleware(lambda request: None)
+    policy_middleware = ContentSecurityPolicyMiddleware(lambda request: None)
     policy_middleware.process_request(request)
     template = engines["django"].from_string("<head>{{ media }}</head>")
     response = TemplateResponse(request, template, {"media": media})

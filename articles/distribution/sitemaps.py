@@ -41,7 +41,11 @@ class KnownCountPaginator(Paginator):
 
     def __init__(self, object_list, per_page, count):
         super().__init__(object_list, per_page)
-        self.__dict__["count"] = count
+        self.known_count = count
+
+    @property
+    def count(self) -> int:
+        return self.known_count
 
 
 class ArticleMonthSitemap(Sitemap):

@@ -10,10 +10,10 @@ The names templates use, beyond Jinja2's own, are registered here; what they com
 
 from django.conf import settings
 from django.core.cache import cache
-from django.template import defaultfilters
+from django.template import defaultfilters, defaulttags
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
@@ -29,34 +29,15 @@ def url(name: str, *args, **kwargs) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
-def date(value, format_string: str = "") -> str:
-    """A date or time in the current time zone, in a format of Django's `date` filter ("c" is
-    ISO 8601); a setting's name such as "DATE_FORMAT" is looked up as the filter does."""
-    if value is None or value == "":
-        return ""
-    value = timezone.template_localtime(value)
-    if format_string == "c":
-        return value.isoformat()
-    if not format_string or format_string.isupper():
-        return defaultfilters.date(value, format_string or None)
-    return dateformat.format(value, format_string)
-
-
-def truncatechars(value, length: int) -> str:
-    """At most `length` characters, with an ellipsis when cut (Django's filter)."""
-    text = str(value)
-    return text if len(text) <= length else defaultfilters.truncatechars(text, length)
+def date(value, format_string: str | None = None) -> str:
+    """Django's `date` filter, given the value in the current time zone as Django's template
+    engine gives it ("c" is ISO 8601; a setting's name such as "DATE_FORMAT" is looked up)."""
+    return defaultfilters.date(timezone.template_localtime(value), format_string)
 
 
 def querystring(request, **changes) -> str:
-    """The current query string with some parameters replaced (None removes one)."""
-    query = request.GET.copy()
-    for name, value in changes.items():
-        if value is None:
-            query.pop(name, None)
-        else:
-            query[name] = str(value)
-    return "?" + query.urlencode()
+    """Django's `querystring` tag on the request's parameters: some replaced, None removes one."""
+    return defaulttags.querystring(None, request.GET, **changes)
 
 
 @pass_context
@@ -97,7 +78,7 @@ def environment(**options) -> Environment:
         copyright_line=presentation.copyright_line,
         video_mime_type=presentation.video_mime_type,
         privacy_embed_url=presentation.privacy_embed_url,
-        truncatechars=truncatechars,
+        truncatechars=defaultfilters.truncatechars,
         truncatewords=defaultfilters.truncatewords,
         pluralize=defaultfilters.pluralize,
     )

@@ -20,7 +20,6 @@ import secrets
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from articles.models import Article
 from articles.site.caching import listing_stamp
@@ -41,10 +40,11 @@ class ListingPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         digest = hashlib.sha256(listing.encode()).hexdigest()[:32]
         self._key = f"articles:listing:{listing_stamp(listing)}:{digest}"
+        self._known_head: dict | None = None
 
-    @cached_property
+    @property
     def count(self) -> int:
-        return self._head["count"]
+        return self._head()["count"]
 
     def page(self, number):
         number = self.validate_number(number)
@@ -57,16 +57,18 @@ class ListingPaginator(Paginator):
 
     # -- the remembered order -------------------------------------------------------------
 
-    @cached_property
     def _head(self) -> dict:
-        """The listing's count, when it stops being trustworthy, and its chunks' build."""
-        head = cache.get(self._key)
-        if head is None or head["until"] <= timezone.now().timestamp():
-            head = self._remember()
-        return head
+        """The listing's count, when it stops being trustworthy, and its chunks' build; read
+        from the cache once per paginator."""
+        if self._known_head is None:
+            head = cache.get(self._key)
+            if head is None or head["until"] <= timezone.now().timestamp():
+                head = self._remember()
+            self._known_head = head
+        return self._known_head
 
     def _ids(self, bottom: int, top: int) -> list[int]:
-        head = self._head
+        head = self._head()
         wanted = range(bottom // CHUNK_SIZE, (top - 1) // CHUNK_SIZE + 1) if top > bottom else []
         keys = [self._chunk_key(head["build"], index) for index in wanted]
         chunks = head.get("chunks") or cache.get_many(keys)
@@ -96,8 +98,8 @@ class ListingPaginator(Paginator):
             "build": build,
         }
         cache.set_many({self._key: head, **chunks}, KEEP_SECONDS)
-        self.__dict__["_head"] = {**head, "chunks": chunks}
-        return self._head
+        self._known_head = {**head, "chunks": chunks}
+        return self._known_head
 
     def _chunk_key(self, build: str, index: int) -> str:
         return f"{self._key}:{build}:{index}"

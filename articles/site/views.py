@@ -175,11 +175,8 @@ def withdrawn_notice(request, article: Article):
 class ArticleDetailView(ArticlePageMixin, DetailView):
     """A live article; a withdrawn one answers 410 Gone with a short notice; anything else 404."""
 
-    def get_object(self, queryset=None):
-        article = Article.objects.live_by_slug(self.kwargs["slug"])
-        if article is None:
-            raise Http404("No article here.")
-        return article
+    def get_queryset(self):
+        return Article.objects.published().for_detail()
 
     def get(self, request, *args, **kwargs):
         try:

@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the page cache, so cached pages get the policy too; the admin's form media
     # get the request's nonce (see config/security.py).
-    "csp.middleware.CSPMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "config.security.AdminMediaCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The page cache needs the session (to let signed-in users through) and must sit outside

@@ -12,9 +12,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 from lxml import html as lxml_html
-from trafilatura import bare_extraction
-from trafilatura.htmlprocessing import build_html_output
-from trafilatura.utils import load_html
+from trafilatura import extract_with_metadata, load_html
 
 from articles.sanitize import strip_control_characters
 from syndication.items import ParsedAuthor, ParsedFeed, ParsedItem
@@ -196,9 +194,9 @@ def _wrap_in_figure(image: Any, caption: str) -> None:
 
 def _body_html(document: Any) -> str:
     """The extracted article as an HTML fragment (the inside of the <body> trafilatura builds)."""
-    if document is None or document.body is None:
+    if document is None or not document.text:
         return ""
-    page = lxml_html.fromstring(build_html_output(document))
+    page = lxml_html.fromstring(document.text)
     body = page if page.tag == "body" else page.find("body")
     if body is None:
         return ""
@@ -247,11 +245,10 @@ def parse_page(html: bytes | str, *, url: str) -> ParsedFeed:
     # Read before the extractor, which prunes the tree it is given (figures included).
     pictures = image_texts(tree, link)
     try:
-        document = bare_extraction(
+        document = extract_with_metadata(
             tree,
             url=link or None,
             output_format="html",
-            with_metadata=True,
             include_images=True,
             include_links=True,
             include_comments=False,

@@ -27,10 +27,14 @@ def add_progress_argument(parser) -> None:
     )
 
 
-def progress_bar(stderr: OutputWrapper, *, wanted: bool, description: str) -> tqdm | None:
-    """A tqdm bar on the command's stderr when it is a terminal or --progress was given."""
-    stream = getattr(stderr, "_out", sys.stderr)
-    if not (wanted or stream.isatty()):
+def progress_bar(options: dict, *, description: str) -> tqdm | None:
+    """A tqdm bar on the command's error stream when it is a terminal or --progress was given.
+
+    The stream is the one `call_command(..., stderr=...)` passed in the options, else
+    sys.stderr: tqdm needs the stream itself, which redraws the bar in place.
+    """
+    stream = options.get("stderr") or sys.stderr
+    if not (options["progress"] or stream.isatty()):
         return None
     return tqdm(file=stream, desc=description, unit=" items", leave=False, dynamic_ncols=True)
 

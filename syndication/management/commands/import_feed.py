@@ -81,7 +81,7 @@ class Command(BaseCommand):
         if problem:
             self.stdout.write(f"Note: {problem}")
 
-        bar = progress_bar(self.stderr, wanted=options["progress"], description=source.name)
+        bar = progress_bar(options, description=source.name)
         try:
             if fetched is not None:
                 feed = self.feed_for(source, fetched.url, parsed.title, options["status"])

@@ -37,7 +37,7 @@ class Command(BaseCommand):
         feeds = self.selected_feeds(options["feed"], options["source"])
         runs = []
         for feed in feeds:
-            bar = progress_bar(self.stderr, wanted=options["progress"], description=str(feed))
+            bar = progress_bar(options, description=str(feed))
             try:
                 runs.append(
                     import_feed(

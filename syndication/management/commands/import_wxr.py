@@ -52,7 +52,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Created the source “{source.name}” ({source.slug}).")
         self.stdout.write(f"{site.post_count} post(s) in {path.name}.")
 
-        bar = progress_bar(self.stderr, wanted=options["progress"], description=path.name)
+        bar = progress_bar(options, description=path.name)
         if bar is not None:
             bar.total = site.post_count
         try:
