@@ -458,7 +458,8 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_detail(self):
         """The loading plan of the article page: the article with its source and rights record,
-        then one query for each relation it prints, whatever its size (see `RELATION_ORDER`)."""
+        then one query for each relation it prints, whatever its size (in the order described
+        above `subjects`)."""
         return (
             self.select_related("source__rights")
             .prefetch_related(
