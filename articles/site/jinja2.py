@@ -1,11 +1,9 @@
 """The template environment of the public site (`templates/jinja2/`).
 
-Reader pages are rendered with Jinja2 rather than Django's template language: the article
-page, with its dozen named partials, renders several times faster, which is most of what an
-uncached article costs (bench/README.md has the figures). The admin keeps Django templates.
-
-The names templates use, beyond Jinja2's own, are registered here; what they compute lives in
-`articles.site.presentation` and the models.
+Reader pages are rendered with Jinja2 rather than Django's template language; the admin keeps
+Django templates (docs/reading.md says what that buys, with figures). The names templates use,
+beyond Jinja2's own, are registered here: Django's own filters and helpers where Django has
+them, and what lives in `articles.site.presentation` and the models.
 """
 
 from django.conf import settings
