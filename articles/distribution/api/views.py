@@ -26,6 +26,7 @@ from articles.models import (
     Source,
     Theme,
 )
+from articles.models import subjects as prefetch_subjects
 from articles.site.links import subject_url
 from articles.site.presentation import attribution_line, copyright_line, lead_image
 
@@ -36,7 +37,6 @@ from . import cursor, schemas
 _HTML_SAFE = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 # Relations every article in an answer carries, loaded together in one query.
-ARTICLE_RELATIONS = ("source", "bylines", "regions", "themes", "reports", "tags")
 
 
 class HtmlSafeJSONRenderer(JSONRenderer):
@@ -232,7 +232,12 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
         articles = articles.filter(published_at__lte=published_at).exclude(
             published_at=published_at, pk__gte=pk
         )
-    rows = list(articles.for_listing().with_relations(*ARTICLE_RELATIONS)[: filters.limit + 1])
+    listed = (
+        articles.for_listing()
+        .select_related("source__rights")
+        .prefetch_related(prefetch_subjects("reports"), "tags")
+    )
+    rows = list(listed[: filters.limit + 1])
     page, more = rows[: filters.limit], len(rows) > filters.limit
     token = cursor.encode(page[-1].published_at, page[-1].pk) if more else None
     return {
@@ -250,7 +255,7 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
 def get_article(request, slug: str):
     """A live article with its sanitized body. A withdrawn article answers 410 Gone with
     when and why; drafts, articles in review and scheduled articles answer 404."""
-    article = Article.objects.live_by_slug(slug)
+    article = Article.objects.published().for_detail().filter(slug=slug).first()
     if article is None:
         withdrawn = Article.objects.withdrawn().filter(slug=slug).first()
         if withdrawn is None:
