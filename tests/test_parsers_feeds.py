@@ -17,6 +17,7 @@ from syndication.parsers import (
     parse_feed,
 )
 from syndication.parsers import feeds as feeds_module
+from syndication.parsers.xmlguard import refuse_dtd
 
 UTC = datetime.UTC
 
@@ -577,6 +578,11 @@ class TestXmlAttacks:
         assert "root:" not in all_text(feed)
         assert no_escape == []
 
+    def test_a_declaration_that_escaped_the_scanner_is_refused_by_the_parser_guard(self):
+        with pytest.raises(ParseError, match="declares a document type"):
+            refuse_dtd(b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">]><rss/>')
+        refuse_dtd(b'<?xml version="1.0"?><rss><channel/></rss>')  # no DTD: nothing to say
+
     def test_content_that_looks_like_a_path_or_url_is_parsed_never_opened(self, no_escape):
         for content in (b"/etc/passwd", b"http://127.0.0.1:9/feed"):
             with pytest.raises(ParseError):
@@ -592,6 +598,97 @@ class TestXmlAttacks:
         xml = rss(f"<item><title>T</title><description>{body}</description></item>")
         outcome = within_budget(lambda: parse_feed(xml))
         assert isinstance(outcome, ParseError) or outcome.items[0].title == "T"
+
+
+# H2: a document type hidden by an encoding the byte scanner does not read. The entity below
+# expands to 10,000 characters: any title longer than a few characters means it was expanded.
+EXPANDING_PROLOG = (
+    '<!DOCTYPE rss [<!ENTITY a "' + "x" * 100 + '"><!ENTITY b "' + "&a;" * 100 + '">]>'
+)
+EXPANDING_ITEM = "<item><title>&b;</title><link>https://x.example/1</link></item>"
+
+
+def _feed_text(encoding_label: str = "utf-8") -> str:
+    return (
+        rss(EXPANDING_ITEM, prolog=EXPANDING_PROLOG)
+        .decode()
+        .replace('encoding="utf-8"', f'encoding="{encoding_label}"')
+    )
+
+
+def _utf7_spelling_markup_in_base64(text: str) -> bytes:
+    """UTF-7 as an attacker writes it: every "<" as "+ADw-", which no byte scanner reads as "<"."""
+    return text.encode("ascii").replace(b"<", b"+ADw-")
+
+
+class TestEncodings:
+    """Only encodings in which markup is unambiguous are read; the guard runs on decoded text."""
+
+    @pytest.mark.parametrize(
+        ("document", "charset"),
+        [
+            pytest.param(
+                b'<?xml version="1.0" encoding="utf-7"?>'
+                + _utf7_spelling_markup_in_base64(_feed_text("utf-7").split("?>", 1)[1]),
+                "",
+                id="utf-7 declared in the document",
+            ),
+            pytest.param(
+                b'<?xml version="1.0"?>'
+                + _utf7_spelling_markup_in_base64(_feed_text().split("?>", 1)[1]),
+                "utf-7",
+                id="ascii served with charset utf-7",
+            ),
+            pytest.param(_feed_text("cp037").encode("cp037"), "", id="ebcdic cp037"),
+            pytest.param(_feed_text("cp500").encode("cp500"), "", id="ebcdic cp500"),
+            pytest.param(_feed_text("utf-16").encode("utf-16-le"), "", id="utf-16 without a mark"),
+            pytest.param(_feed_text("iso-2022-jp").encode("iso-2022-jp"), "", id="iso-2022-jp"),
+        ],
+    )
+    def test_a_refused_encoding_is_a_parse_error_and_nothing_is_expanded(
+        self, no_escape, document, charset
+    ):
+        with pytest.raises(ParseError, match="refused"):
+            parse_feed(document, content_type="application/rss+xml", charset=charset)
+        assert no_escape == []
+
+    @pytest.mark.parametrize(
+        ("encoding", "bom"),
+        [
+            ("utf-8", b""),
+            ("utf-8", b"\xef\xbb\xbf"),
+            ("utf-16-le", b"\xff\xfe"),
+            ("utf-16-be", b"\xfe\xff"),
+            ("iso-8859-15", b""),
+            ("windows-1251", b""),
+            ("shift_jis", b""),
+            ("gb18030", b""),
+        ],
+    )
+    def test_in_an_allowed_encoding_declarations_are_stripped_and_text_kept(
+        self, no_escape, encoding, bom
+    ):
+        title = {"windows-1251": "Новости", "shift_jis": "ニュース", "gb18030": "新闻"}.get(
+            encoding, "Caf\u00e9"
+        )
+        text = _feed_text(encoding).replace(EXPANDING_ITEM, EXPANDING_ITEM + (
+            f"<item><title>{title}</title><link>https://x.example/2</link></item>"
+        ))  # fmt: skip
+        feed = parse_feed(bom + text.encode(encoding))
+        assert [len(item.title) < 10 for item in feed.items] == [True, True]
+        assert feed.items[1].title == title
+        assert "entities" in feed.warning
+        assert no_escape == []
+
+    def test_the_server_charset_names_the_encoding_of_a_document_that_does_not(self):
+        text = rss("<item><title>Новости</title></item>").decode().replace(' encoding="utf-8"', "")
+        feed = parse_feed(text.encode("koi8-r"), charset="koi8-r")
+        assert feed.items[0].title == "Новости"
+
+    def test_an_unknown_encoding_name_falls_back_to_utf8(self):
+        text = rss("<item><title>Caf\u00e9</title></item>").decode()
+        feed = parse_feed(text.replace("utf-8", "x-no-such-encoding").encode())
+        assert feed.items[0].title == "Caf\u00e9"
 
 
 class TestDocumentsThatAreNotFeeds:

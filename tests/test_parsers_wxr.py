@@ -298,6 +298,44 @@ class TestXmlAttacks:
             read_wxr_site(io.BytesIO(content))
         assert no_network == []
 
+    @pytest.mark.parametrize(
+        "encode",
+        [
+            pytest.param(
+                lambda text: (
+                    text.replace('encoding="UTF-8"', 'encoding="UTF-7"')
+                    .encode("ascii")
+                    .replace(b"<!", b"+ADw-!")
+                ),
+                id="utf-7 spelling the declaration in base64",
+            ),
+            pytest.param(
+                lambda text: text.replace('encoding="UTF-8"', 'encoding="cp037"').encode("cp037"),
+                id="ebcdic",
+            ),
+            pytest.param(
+                lambda text: text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(
+                    "utf-16-be"
+                ),
+                id="utf-16 without a mark",
+            ),
+            pytest.param(
+                lambda text: text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+                id="utf-16 with a mark",
+            ),
+            pytest.param(
+                lambda text: text.replace('encoding="UTF-8"', 'encoding="x-unheard-of"').encode(),
+                id="an encoding nobody knows",
+            ),
+        ],
+    )
+    def test_a_document_type_in_any_encoding_is_refused(self, no_network, encode):
+        doctype = '<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        content = encode(wxr(post(1, title="&b;"), prolog=doctype).decode())
+        with pytest.raises(ParseError, match="refused"):
+            read_wxr_site(io.BytesIO(content))
+        assert no_network == []
+
     def test_an_undeclared_entity_is_a_syntax_error_not_an_expansion(self):
         with pytest.raises(ParseError, match="not well-formed"):
             read_wxr_site(io.BytesIO(wxr(post(1, title="&lol9;"))))

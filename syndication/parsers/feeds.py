@@ -1,8 +1,9 @@
 """RSS 0.9x/1.0/2.0, Atom 0.3/1.0, RDF and CDF through feedparser, mapped to ParsedFeed.
 
 feedparser never fetches here: it is handed a byte stream, with HTML sanitizing off (the
-pipeline sanitizes with nh3, and feedparser's own cleaning is not trusted) and the document's
-declarations removed first (see xmlguard).
+pipeline sanitizes with nh3, and feedparser's own cleaning is not trusted). xmlguard reads the
+document first, in an allowed encoding, and hands feedparser UTF-8 without DTD declarations:
+feedparser never decides an encoding or sees a DOCTYPE.
 """
 
 import html
@@ -41,7 +42,7 @@ from .common import (
 )
 from .dates import checked_date, from_struct_time, join_problems
 from .mediarss import ItemMedia, read_item_media
-from .xmlguard import strip_doctype
+from .xmlguard import guard_xml
 
 PLAIN_TYPES = {"text/plain", "text"}
 # Root elements of RSS, Atom, RDF and CDF: such a document is a feed even when it has no items.
@@ -58,7 +59,7 @@ def _format_of(version: str) -> str:
 
 def _response_headers(url: str, content_type: str, charset: str) -> dict[str, str]:
     headers: dict[str, str] = {}
-    content_type = clean_text(content_type)
+    content_type = clean_text(content_type).split(";", 1)[0].strip()
     charset = clean_text(charset)
     # Without a type feedparser complains; XML's own declaration then decides the encoding.
     content_type = content_type or "application/xml"
@@ -79,6 +80,14 @@ def _link_targets(feed_data: Any, rel: str) -> list[Any]:
     ]
 
 
+def _charset_of(content_type: str) -> str:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("\"'")
+    return ""
+
+
 def parse_xml_feed(
     content: bytes, *, url: str = "", content_type: str = "", charset: str = ""
 ) -> ParsedFeed:
@@ -86,7 +95,7 @@ def parse_xml_feed(
     # Whitespace before the XML declaration is a common server bug that makes XML invalid.
     if content[:1].isspace():
         content = content.lstrip()
-    guarded = strip_doctype(content)
+    guarded = guard_xml(content, charset=charset or _charset_of(content_type))
     root_name = guarded.root_name
     if root_name.lower() == "html":
         raise ParseError("not a feed: the address returned an HTML page")
@@ -95,7 +104,8 @@ def parse_xml_feed(
         raise ParseError(f"not a feed: the document ends before its closing </{root_name[:40]}>")
     result = feedparser.parse(
         io.BytesIO(guarded.data),
-        response_headers=_response_headers(url, content_type, charset),
+        # The document is UTF-8 now, whatever the server said (see xmlguard).
+        response_headers=_response_headers(url, content_type, "utf-8"),
         sanitize_html=False,
         resolve_relative_uris=True,
     )

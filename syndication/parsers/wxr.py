@@ -48,7 +48,7 @@ from .common import (
     text_of_markup,
 )
 from .dates import checked_date, join_problems
-from .xmlguard import strip_doctype
+from .xmlguard import guard_xml
 
 MAX_DEPTH = 32
 MAX_ELEMENTS_PER_ENTRY = 100_000
@@ -169,9 +169,17 @@ class _Replay(io.RawIOBase):
 
 
 def _refuse_doctype(head: bytes) -> None:
-    guarded = strip_doctype(head)
+    """Refuse a file in an encoding we do not allow, or whose prolog declares a document type.
+
+    The prolog is read after decoding, so UTF-7 or EBCDIC cannot hide a declaration; the
+    parser's own view is checked again at the root element (`_refuse_parsed_doctype`).
+    """
+    try:
+        guarded = guard_xml(head, unknown_is_refused=True)
+    except ParseError as error:
+        raise ParseError(f"this WXR file was refused: {error}") from error
     root_name = guarded.root_name
-    if guarded.data != head:
+    if guarded.declared_dtd:
         raise ParseError(
             "this WXR file declares a document type"
             + (" with entities" if guarded.dropped_entities else "")
@@ -179,6 +187,15 @@ def _refuse_doctype(head: bytes) -> None:
         )
     if root_name and root_name.rsplit(":", 1)[-1].lower() != "rss":
         raise ParseError(f"this is not a WXR file: its root element is <{root_name[:40]}>")
+
+
+def _refuse_parsed_doctype(root: Any) -> None:
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype or docinfo.system_url:
+        raise ParseError(
+            "this WXR file declares a document type; WordPress never writes one, so the file "
+            "was refused"
+        )
 
 
 def _fatal_error(log: Any, seen: int) -> str:
@@ -231,6 +248,8 @@ def _walk(stream: BinaryIO) -> Iterator[tuple[str, Any]]:
         for event, element in parser:
             if event == "start":
                 depth += 1
+                if depth == 1:
+                    _refuse_parsed_doctype(element)
                 if depth > MAX_DEPTH:
                     raise ParseError(f"this WXR file nests elements deeper than {MAX_DEPTH} levels")
                 elements_in_entry += 1
