@@ -1,6 +1,7 @@
 """Content, taxonomy and rights: what the site republishes and on what terms."""
 
 import datetime
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -10,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Prefetch, Q
 from django.db.models.functions import Lower
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
+from taggit.models import Tag
 
 from .sanitize import clean_html, strip_control_characters
 
@@ -33,6 +37,23 @@ def unique_slugify(instance: models.Model, value: str, slug_field: str = "slug")
     while others.filter(**{slug_field: candidate}).exists():
         candidate, suffix = f"{base}-{suffix}", suffix + 1
     return candidate
+
+
+def routable_tag_slug(name: str) -> str:
+    """A slug that a tag page's address can carry: the name's Unicode slug, or, for a name with
+    no letters or digits at all ("!!!", an emoji, markup), "tag-" and a hash of the name."""
+    slug = slugify(strip_control_characters(name), allow_unicode=True).strip("-_")[:90]
+    if slug:
+        return slug
+    return "tag-" + hashlib.sha256(name.strip().lower().encode()).hexdigest()[:12]
+
+
+@receiver(pre_save, sender=Tag)
+def give_tag_a_routable_slug(sender, instance: Tag, **kwargs):
+    """Every tag, whoever creates it (a feed's category, an editor), gets a slug a URL can use:
+    taggit leaves it empty when the name has no letters or digits."""
+    if not instance.slug:
+        instance.slug = routable_tag_slug(instance.name)
 
 
 class SluggedModel(models.Model):

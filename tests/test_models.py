@@ -1,11 +1,16 @@
 """The content model: slugs, constraints, rights enforcement and the publishing workflow."""
 
 import datetime
+import importlib
+from urllib.parse import unquote
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import resolve, reverse
 from django.utils import timezone
+from taggit.models import Tag
 
 from articles.models import (
     Article,
@@ -54,6 +59,43 @@ class TestSlugs:
         article.save()
         redirect = Redirect.objects.get(old_path="/articles/old-name/")
         assert redirect.target() == "/articles/new-name/"
+
+
+# H3: names whose plain slug is empty, as feeds send them as categories.
+SLUGLESS_TAG_NAMES = ["!!!", "\U0001f980", "<b></b>", "\u2014 \u2014", "...", "\u200f"]
+
+
+class TestTagSlugs:
+    """Every tag, whatever its name, has a slug its page's address can carry."""
+
+    @pytest.mark.parametrize("name", [*SLUGLESS_TAG_NAMES, "Harbours", "\u00c4rzte", "東京"])
+    def test_a_tag_created_from_any_name_has_a_routable_slug(self, name):
+        article = ArticleFactory()
+        article.tags.add(name)
+        tag = Tag.objects.get(name=name)
+        assert tag.slug
+        path = reverse("articles:tag", kwargs={"slug": tag.slug})
+        assert resolve(unquote(path)).kwargs == {"slug": tag.slug}  # as a request decodes it
+
+    def test_readable_names_keep_a_readable_slug(self):
+        article = ArticleFactory()
+        article.tags.add("Harbour Works", "\u00c4rzte")
+        assert sorted(Tag.objects.values_list("slug", flat=True)) == ["harbour-works", "ärzte"]
+
+    def test_slugless_names_get_distinct_slugs(self):
+        article = ArticleFactory()
+        article.tags.add(*SLUGLESS_TAG_NAMES)
+        slugs = set(Tag.objects.values_list("slug", flat=True))
+        assert len(slugs) == len(SLUGLESS_TAG_NAMES)
+
+    def test_the_migration_gives_existing_tags_with_an_empty_slug_a_routable_one(self):
+        Tag.objects.bulk_create([Tag(name="!!!", slug=""), Tag(name="fine", slug="fine")])
+        migration = importlib.import_module("articles.migrations.0005_routable_tag_slugs")
+        migration.fill_empty_tag_slugs(apps, None)
+        slugs = dict(Tag.objects.values_list("name", "slug"))
+        assert slugs["fine"] == "fine"
+        assert slugs["!!!"].startswith("tag-")
+        reverse("articles:tag", kwargs={"slug": slugs["!!!"]})
 
 
 class TestRights:

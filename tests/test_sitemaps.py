@@ -133,6 +133,15 @@ class TestSubjectSections:
         assert locs(xml(client, "/sitemap-sources.xml")) == [SITE + live.source.get_absolute_url()]
         assert locs(xml(client, "/sitemap-tags.xml")) == [f"{SITE}/tags/harbours/"]
 
+    def test_a_tag_whose_name_has_no_letters_is_listed_and_its_page_answers(self, client):
+        live = PublishedArticleFactory()
+        live.tags.add("!!!", "\U0001f980", "harbours")
+        urls = locs(xml(client, "/sitemap-tags.xml"))
+        assert len(urls) == 3
+        for url in urls:
+            assert client.get(url.removeprefix(SITE)).status_code == 200
+        assert client.get(live.get_absolute_url()).status_code == 200
+
 
 class TestNewsSitemap:
     def test_lists_the_last_48_hours_only(self, client, unseen_articles):
