@@ -25,6 +25,11 @@ _MAGIC = (
 )
 
 
+# Wider (or taller) than this and a picture is a strip: a spacer, a divider, a tracking pixel
+# stretched out. No page can show it as a picture, and its renditions would be lines.
+MAX_ASPECT_RATIO = 30
+
+
 class ImageRejected(ValueError):
     """The bytes are not an image we accept; the message says why, for the editor."""
 
@@ -60,6 +65,11 @@ def clean_image(data: bytes) -> CleanImage:
                 if image.width * image.height > settings.IMAGE_MAX_PIXELS:
                     raise ImageRejected(
                         f"image is {image.width}x{image.height} pixels, over the limit"
+                    )
+                if max(image.size) > MAX_ASPECT_RATIO * max(min(image.size), 1):
+                    raise ImageRejected(
+                        f"image is {image.width}x{image.height} pixels: a strip, not a picture "
+                        f"(sides more than {MAX_ASPECT_RATIO} times apart)"
                     )
                 if getattr(image, "n_frames", 1) > 1:
                     image.seek(0)
@@ -100,6 +110,16 @@ def store_clean_image(clean: CleanImage, folder: str) -> str:
     return name
 
 
+def rendition_sizes(width: int, height: int) -> list[tuple[int, int]]:
+    """(width, height) of each rendition of a `width` x `height` picture: one per configured
+    width narrower than the original, the height in proportion and never below one pixel."""
+    return [
+        (target, max(1, round(height * target / width)))
+        for target in settings.IMAGE_RENDITION_WIDTHS
+        if target < width
+    ]
+
+
 def make_renditions(name: str) -> list[dict]:
     """Write one JPEG per configured width no larger than the original; return srcset entries."""
     with (
@@ -109,10 +129,7 @@ def make_renditions(name: str) -> list[dict]:
         original.load()
         renditions = []
         stem = name.rsplit(".", 1)[0]
-        for width in settings.IMAGE_RENDITION_WIDTHS:
-            if width >= original.width:
-                break
-            height = round(original.height * width / original.width)
+        for width, height in rendition_sizes(original.width, original.height):
             rendition_name = f"renditions/{stem.split('/', 1)[-1]}-{width}w.jpg"
             if not default_storage.exists(rendition_name):
                 resized = original.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)

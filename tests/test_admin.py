@@ -301,6 +301,18 @@ class TestLeadImage:
         response = chief.post(change_url(article), article_form_data(article, lead_image=bitmap))
         assert form_errors(response)["lead_image"] == ["not a JPEG, PNG, GIF or WebP image"]
 
+    @pytest.mark.parametrize(
+        ("size", "image_format"), [((1200, 1), "PNG"), ((10799, 1), "GIF"), ((1, 1200), "JPEG")]
+    )
+    def test_a_strip_of_pixels_is_a_form_error_not_a_server_error(self, chief, size, image_format):
+        article = ArticleFactory()
+        upload = image_upload("strip.png", image_format, size=size)
+        response = chief.post(change_url(article), article_form_data(article, lead_image=upload))
+        assert response.status_code == 200
+        assert "strip, not a picture" in form_errors(response)["lead_image"][0]
+        article.refresh_from_db()
+        assert not article.lead_image
+
 
 class TestHostileMetadata:
     def test_titles_and_author_names_are_escaped_in_list_and_form(self, chief):

@@ -1,11 +1,13 @@
 """The import pipeline, end to end against feeds served by the test on 127.0.0.1."""
 
 import datetime
+import io
 
 import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from PIL import Image
 from taggit.models import Tag
 
 from articles.models import Article, ArticleStatus, Author, Redirect
@@ -350,6 +352,27 @@ def test_an_image_on_a_private_address_is_refused_and_the_article_kept(server, f
     article = Article.objects.get()
     assert run.created == 1 and not article.lead_image
     assert "http://10.0.0.1/secret.png" in article.imported_item.warnings[0]
+
+
+def gif(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("P", (width, height), 3).save(buffer, format="GIF")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("width", "height"), [(10799, 1), (1200, 1), (1, 1200)])
+def test_a_strip_of_pixels_as_lead_image_is_dropped_with_a_warning_and_the_article_kept(
+    server, feed, width, height
+):
+    server.routes["/strip.gif"] = (200, {"Content-Type": "image/gif"}, gif(width, height))
+    serve_feed(server, [story(1, image=server.url("/strip.gif"))])
+
+    run = import_feed(feed)
+
+    article = Article.objects.get()
+    assert (run.status, run.created, run.failed) == (RunStatus.SUCCEEDED, 1, 0)
+    assert not article.lead_image
+    assert "strip, not a picture" in article.imported_item.warnings[0]
 
 
 def test_a_decompression_bomb_is_rejected_and_the_article_kept(server, feed):
