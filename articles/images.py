@@ -6,6 +6,7 @@ saved under a name we generate.
 """
 
 import hashlib
+import hmac
 import io
 import warnings
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class CleanImage:
     content: bytes
     width: int
     height: int
-    digest: str
+    digest: str  # stored_name_digest(content)
     extension: str
 
 
@@ -97,13 +98,22 @@ def clean_image(data: bytes) -> CleanImage:
         content=content,
         width=image.width,
         height=image.height,
-        digest=hashlib.sha256(content).hexdigest(),
+        digest=stored_name_digest(content),
         extension=extension,
     )
 
 
+def stored_name_digest(content: bytes) -> str:
+    """The hash a stored picture is named after: keyed with the site's secret, so the same
+    picture always gets the same name, yet someone who has the picture (say, from the original
+    publisher) cannot work out its address here before a published page shows it."""
+    key = f"articles.images.stored-name:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, content, hashlib.sha256).hexdigest()
+
+
 def store_clean_image(clean: CleanImage, folder: str) -> str:
-    """Save under a content-hashed name; the same picture is stored once."""
+    """Save under a name derived from the content (`stored_name_digest`); the same picture is
+    stored once."""
     name = f"{folder}/{clean.digest[:2]}/{clean.digest[:32]}.{clean.extension}"
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(clean.content))

@@ -1,5 +1,6 @@
 """Image intake and renditions: what a picture must be, and what every valid one gets."""
 
+import hashlib
 import io
 
 import pytest
@@ -13,6 +14,7 @@ from articles.images import (
     clean_image,
     make_renditions,
     rendition_sizes,
+    store_clean_image,
 )
 
 
@@ -58,3 +60,18 @@ class TestIntake:
             clean_image(encoded(width, height)).width,
             clean_image(encoded(width, height)).height,
         ) == (width, height)
+
+
+class TestStoredNames:
+    """Media are public by address: a picture's name must not be computable from the picture."""
+
+    def test_the_same_picture_gets_the_same_name_and_is_stored_once(self):
+        first = store_clean_image(clean_image(encoded(40, 30)), "lead")
+        assert store_clean_image(clean_image(encoded(40, 30)), "lead") == first
+
+    def test_the_name_is_not_the_plain_hash_of_the_stored_bytes(self, settings):
+        clean = clean_image(encoded(40, 30))
+        name = store_clean_image(clean, "lead")
+        assert hashlib.sha256(clean.content).hexdigest()[:32] not in name
+        settings.SECRET_KEY = "another-site-" * 5
+        assert store_clean_image(clean_image(encoded(40, 30)), "lead") != name

@@ -211,6 +211,9 @@ IMAGE_RENDITION_WIDTHS = (320, 640, 960, 1280)
 ARTICLES_PER_PAGE = 20
 
 LOGIN_URL = "admin:login"
+# Where a login lands when its `next=` is missing or refused (another host, "//evil.com"):
+# Django's default, /accounts/profile/, is not a page here.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Security headers, in every environment so development shows what production enforces.
 # HTTPS-only settings (HSTS, secure cookies, the SSL redirect) are in prod.py.
