@@ -426,7 +426,7 @@ class ImportRunAdmin(ImportRecordAdmin):
         ("kind", "status", "dry_run"),
         ("source", "feed"),
         "fetched_from",
-        ("started_at", "finished_at"),
+        ("started_at", "heartbeat_at", "finished_at"),
         ("trigger", "triggered_by", "requested_status"),
         ("created", "updated", "unchanged", "flagged_changed", "skipped", "failed"),
         "error_message",

@@ -342,14 +342,19 @@ class Trigger(models.TextChoices):
     WEBSUB = "websub", "WebSub notification"
 
 
-class ImportRunQuerySet(models.QuerySet):
-    # Far past any fetch deadline and any WordPress export we have seen: nobody is working on it.
-    ABANDONED_AFTER = datetime.timedelta(hours=12)
+# A working run beats at least this often (after each item, and while reading a file)...
+HEARTBEAT_EVERY = datetime.timedelta(minutes=1)
+# ...and one silent this long has lost its worker. The longest stretch without a beat is one
+# item: its fetch and its images, each capped by the fetch deadline (a minute), so a few minutes.
+ABANDONED_AFTER = datetime.timedelta(minutes=15)
 
+
+class ImportRunQuerySet(models.QuerySet):
     def abandoned(self, now: datetime.datetime | None = None):
-        """Runs still marked running long after they started: their worker died."""
-        cutoff = (now or timezone.now()) - self.ABANDONED_AFTER
-        return self.filter(status=RunStatus.RUNNING, started_at__lt=cutoff)
+        """Runs still marked running whose worker has given no sign of life for a while: it
+        was killed (SIGKILL, out of memory, a lost machine) or crashed."""
+        cutoff = (now or timezone.now()) - ABANDONED_AFTER
+        return self.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
 
     def close_abandoned(self, now: datetime.datetime | None = None) -> int:
         now = now or timezone.now()
@@ -375,6 +380,10 @@ class ImportRun(models.Model):
         max_length=1000, blank=True, help_text="The URL fetched or the name of the file read."
     )
     started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="The worker's last sign of life; a running run silent for long is closed.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
     requested_status = models.CharField(
@@ -441,6 +450,14 @@ class ImportRun(models.Model):
             f"{value} {name.replace('_', ' ')}" for name, value in self.counts().items()
         )
         return f"{self.get_status_display()}: {counts}"
+
+    def beat(self, now: datetime.datetime | None = None) -> None:
+        """Tell the scheduler this run's worker is alive (written at most once a minute)."""
+        now = now or timezone.now()
+        if self.pk is None or now - self.heartbeat_at < HEARTBEAT_EVERY:
+            return
+        self.heartbeat_at = now
+        ImportRun.objects.filter(pk=self.pk, status=RunStatus.RUNNING).update(heartbeat_at=now)
 
     def add_note(self, message: str):
         if message not in self.notes:

@@ -8,7 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article
-from syndication.models import Feed, ImportRun, RunKind, RunStatus, Trigger
+from syndication.models import (
+    ABANDONED_AFTER,
+    HEARTBEAT_EVERY,
+    Feed,
+    ImportRun,
+    RunKind,
+    RunStatus,
+    Trigger,
+)
 from syndication.tasks import claim_due_feeds, enqueue_due_feeds, import_feed_task
 from tests.factories import LicensedSourceFactory
 from tests.feedbuilders import rss, story
@@ -147,7 +155,9 @@ def test_a_task_enqueued_through_the_rq_backend_lands_in_redis_and_an_rq_worker_
 def test_a_run_whose_worker_died_is_closed_as_failed_by_the_next_scheduling_pass():
     source = LicensedSourceFactory()
     long_ago = timezone.now() - datetime.timedelta(hours=13)
-    dead = ImportRun.objects.create(kind=RunKind.FEED, source=source, started_at=long_ago)
+    dead = ImportRun.objects.create(
+        kind=RunKind.FEED, source=source, started_at=long_ago, heartbeat_at=long_ago
+    )
     live = ImportRun.objects.create(kind=RunKind.FEED, source=source)
 
     enqueue_due_feeds()
@@ -156,3 +166,52 @@ def test_a_run_whose_worker_died_is_closed_as_failed_by_the_next_scheduling_pass
     live.refresh_from_db()
     assert dead.status == RunStatus.FAILED and "worker stopped" in dead.error_message
     assert live.status == RunStatus.RUNNING
+
+
+# ---------------------------------------------------------------------------------------------
+# H8: a run whose worker was killed (SIGKILL) is closed within minutes, not hours
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+def running_run(now, *, started: datetime.timedelta, silent: datetime.timedelta) -> ImportRun:
+    return ImportRun.objects.create(
+        kind=RunKind.FEED,
+        source=LicensedSourceFactory(),
+        started_at=now - started,
+        heartbeat_at=now - silent,
+    )
+
+
+@pytest.mark.django_db
+def test_a_run_silent_past_the_limit_is_closed_as_failed_by_the_next_scheduling_pass(now):
+    killed = running_run(now, started=ABANDONED_AFTER * 2, silent=ABANDONED_AFTER * 2)
+
+    enqueue_due_feeds(now)
+
+    killed.refresh_from_db()
+    assert killed.status == RunStatus.FAILED
+    assert killed.finished_at == now
+    assert "stopped before this run finished" in killed.error_message
+
+
+@pytest.mark.django_db
+def test_a_long_run_that_still_beats_is_left_running(now):
+    long_export = running_run(now, started=datetime.timedelta(hours=13), silent=ABANDONED_AFTER / 2)
+
+    enqueue_due_feeds(now)
+
+    long_export.refresh_from_db()
+    assert long_export.status == RunStatus.RUNNING
+
+
+@pytest.mark.django_db
+def test_a_beat_is_written_at_most_once_a_minute(now):
+    run = running_run(now, started=datetime.timedelta(0), silent=datetime.timedelta(0))
+    run.beat(now + HEARTBEAT_EVERY / 2)
+    assert ImportRun.objects.get(pk=run.pk).heartbeat_at == now
+    run.beat(now + HEARTBEAT_EVERY)
+    assert ImportRun.objects.get(pk=run.pk).heartbeat_at == now + HEARTBEAT_EVERY
