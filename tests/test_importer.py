@@ -328,6 +328,26 @@ def test_a_video_item_gets_the_video_kicker(server, feed):
     assert (article.kicker, article.video_url) == ("Video", "https://cdn.courier.example/clip.mp4")
 
 
+def test_non_finite_numbers_in_a_json_feed_are_dropped_from_the_kept_payload(server, feed):
+    # Python's json reads NaN, Infinity and 1e400 (an overflow to infinity); no database stores
+    # them in JSON (H7). The item is imported; the numbers become null.
+    document = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "Wire", "items": [{"id": "1",'
+        b' "url": "https://courier.example/1", "title": "Tides", "content_html": "<p>Tides.</p>",'
+        b' "_metrics": {"ratio": NaN, "peak": Infinity, "floor": -Infinity, "huge": 1e400,'
+        b' "kept": 1.5, "list": [NaN, 2]}}]}'
+    )
+    server.routes["/feed.xml"] = (200, {"Content-Type": "application/feed+json"}, document)
+
+    run = import_feed(feed)
+
+    assert (run.status, run.created, run.failed) == (RunStatus.SUCCEEDED, 1, 0), run.summary
+    record = ImportedItem.objects.get()
+    assert record.raw_payload["raw"]["_metrics"] == {
+        "ratio": None, "peak": None, "floor": None, "huge": None, "kept": 1.5, "list": [None, 2]
+    }  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------
 # Lead images
 

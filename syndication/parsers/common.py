@@ -2,6 +2,7 @@
 
 import datetime
 import html
+import math
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -144,8 +145,14 @@ def make_media(url: Any, kind: str, *, mime_type: str = "", caption: str = "", c
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:
-    """`value` converted to plain JSON types (struct_time and datetimes become ISO strings)."""
+    """`value` converted to plain JSON types (struct_time and datetimes become ISO strings).
+
+    NaN and the infinities are not JSON (Python's json module reads them, databases refuse
+    them): they become None.
+    """
     if depth > 20:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, bool | int | float):
         return value
