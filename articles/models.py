@@ -405,6 +405,18 @@ class ArticleStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+PUBLISH_PERMISSION = "articles.publish_article"
+
+
+def may_publish(user) -> bool:
+    """Whether `user` may publish, schedule or withdraw articles (the Editors' permission).
+
+    Every path that can make an article live asks this of whoever asked for it: the article
+    form and actions, the review queue, and imports started by a person (see syndication).
+    """
+    return user is not None and user.has_perm(PUBLISH_PERMISSION)
+
+
 class PublishingBlocked(Exception):
     """Publishing was refused; the message is meant for the editor."""
 

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from articles.models import ArticleStatus, PublishingBlocked, Source
+from articles.models import ArticleStatus, PublishingBlocked, Source, may_publish
 from articles.sanitize import is_http_url
 from syndication.discovery import discover_feeds
 from syndication.entry import import_feed, import_url
@@ -46,17 +46,16 @@ MAX_SYNCHRONOUS_FEEDS = 5
 def run_summary(run: ImportRun) -> str:
     # Never starts with the address: the admin capitalises the first letter of every message.
     text = f"Import of {run.fetched_from or run.source} — {run.summary}"
-    if run.error_message:
-        text += f" — {run.error_message}"
-    if run.anomaly:
-        text += f" — {run.anomaly}"
+    for problem in (run.error_message, run.anomaly, *run.notes):
+        if problem:
+            text += f" — {problem}"
     return text
 
 
 def run_message_level(run: ImportRun) -> int:
     if run.status == RunStatus.FAILED:
         return messages.ERROR
-    if run.status in (RunStatus.PARTIAL, RunStatus.ALREADY_RUNNING) or run.anomaly:
+    if run.status in (RunStatus.PARTIAL, RunStatus.ALREADY_RUNNING) or run.anomaly or run.notes:
         return messages.WARNING
     return messages.SUCCESS
 
@@ -92,8 +91,43 @@ class WebSubInline(admin.StackedInline):
         return False
 
 
+class FeedAdminForm(forms.ModelForm):
+    """The feed form. `can_publish` is set per request by `FeedAdmin.get_form`: only someone
+    who may publish can make a feed publish what it imports (the menu offers Draft and In
+    review to everyone else, and a forged "published" is refused here). A feed an Editor set
+    to publish keeps that setting when an Importer edits its other fields."""
+
+    can_publish = False
+
+    class Meta:
+        model = Feed
+        fields = ["default_status"]  # the admin adds the others from its fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("default_status")
+        if field is not None and not self.can_publish:
+            kept = self.instance.default_status if self.instance.pk else None
+            field.widget.choices = [
+                choice
+                for choice in field.choices
+                if choice[0] != ImportStatus.PUBLISHED or choice[0] == kept
+            ]
+
+    def clean_default_status(self):
+        status = self.cleaned_data["default_status"]
+        unchanged = self.instance.pk and status == self.instance.default_status
+        if status == ImportStatus.PUBLISHED and not self.can_publish and not unchanged:
+            raise forms.ValidationError(
+                "Only editors can make a feed publish what it imports; choose In review.",
+                code="publish_permission",
+            )
+        return status
+
+
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
+    form = FeedAdminForm
     inlines = [MappingRuleInline, WebSubInline]
 
     class Media:
@@ -146,6 +180,11 @@ class FeedAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.can_publish = may_publish(request.user)
+        return form
+
     def save_model(self, request, obj, form, change):
         if change and "is_active" in form.changed_data and obj.is_active:
             # Switched back on by hand: start afresh rather than one failure from dead again.
@@ -196,7 +235,7 @@ class FeedAdmin(admin.ModelAdmin):
         feeds = list(queryset.select_related("source"))
         if len(feeds) > MAX_SYNCHRONOUS_FEEDS:
             for feed in feeds:
-                enqueue_feed_import(feed)
+                enqueue_feed_import(feed, requested_by=request.user)
             self.message_user(
                 request,
                 f"{len(feeds)} feeds are too many to fetch while you wait: they were queued.",
@@ -211,7 +250,7 @@ class FeedAdmin(admin.ModelAdmin):
     def fetch_in_background(self, request, queryset):
         feeds = list(queryset)
         for feed in feeds:
-            enqueue_feed_import(feed)
+            enqueue_feed_import(feed, requested_by=request.user)
         self.message_user(request, f"{len(feeds)} feed(s) queued for import.", messages.SUCCESS)
 
     @admin.action(description="Export selected feeds as OPML")

@@ -12,6 +12,7 @@ due for renewal get a `websub_subscribe_task` (see syndication.websub).
 import datetime
 from functools import partial
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -23,16 +24,23 @@ from syndication.websub import renew_due as renew_websub_leases
 
 
 @task()
-def import_feed_task(feed_id: int) -> dict:
+def import_feed_task(feed_id: int, requested_by: int | None = None) -> dict:
     """Import one feed; a feed deleted or switched off since it was enqueued is left alone.
 
+    `requested_by` is the id of the user who asked for it in the admin: the run is theirs,
+    so what it may publish is capped by their permissions, as if they had waited for it.
     Delivering the same task twice is harmless: the second run either waits out the first
     (advisory lock: "already running") or finds every item already imported.
     """
     feed = Feed.objects.select_related("source").filter(pk=feed_id).first()
     if feed is None or not feed.is_active:
         return {"feed": feed_id, "status": "inactive"}
-    run = import_feed(feed, triggered_by=Trigger.TASK)
+    user = None
+    if requested_by is not None:
+        user = get_user_model().objects.filter(pk=requested_by, is_active=True).first()
+        if user is None:
+            return {"feed": feed_id, "status": "requester gone"}
+    run = import_feed(feed, triggered_by=user or Trigger.TASK)
     return {"feed": feed_id, "run": run.pk, "status": run.status, **run.counts()}
 
 
@@ -66,9 +74,11 @@ def enqueue_due_feeds(now: datetime.datetime | None = None) -> list[int]:
     return feed_ids
 
 
-def enqueue_feed_import(feed: Feed) -> None:
-    """Enqueue an import of `feed` (the admin's "fetch in the background")."""
-    transaction.on_commit(partial(import_feed_task.enqueue, feed.pk))
+def enqueue_feed_import(feed: Feed, *, requested_by=None) -> None:
+    """Enqueue an import of `feed` (the admin's "fetch in the background") on behalf of the
+    user `requested_by`."""
+    user_id = requested_by.pk if requested_by is not None else None
+    transaction.on_commit(partial(import_feed_task.enqueue, feed.pk, requested_by=user_id))
 
 
 @task()

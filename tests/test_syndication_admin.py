@@ -421,3 +421,144 @@ def test_the_run_list_links_to_the_url_import_for_importers_only(importer_user, 
     client.logout()
     log_in(client, "desk", groups=(EDITORS,))
     assert IMPORT_URL not in client.get(RUNS).content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# H1: only Editors publish or schedule, on every import path. An Importer who asks for
+# "published" gets "in review", and is told why.
+
+WHY_IN_REVIEW = "may not publish"
+
+
+def feed_publishing_by_default(server) -> Feed:
+    """A feed an Editor (here a superuser) set to publish what it imports."""
+    return Feed.objects.create(
+        source=LicensedSourceFactory(), url=server.url("/feed.xml"), default_status="published"
+    )
+
+
+def statuses() -> set[str]:
+    return set(Article.objects.values_list("status", flat=True))
+
+
+def test_an_importer_asking_import_from_url_to_publish_gets_review_and_the_reason(
+    importer_user, server
+):
+    from tests.test_importer import ARTICLE_PAGE
+
+    server.routes["/tides"] = (200, {"Content-Type": "text/html"}, ARTICLE_PAGE)
+    source = LicensedSourceFactory()
+
+    response = importer_user.post(
+        IMPORT_URL, {"url": server.url("/tides"), "source": source.pk, "status": "published"},
+        follow=True,
+    )  # fmt: skip
+
+    assert statuses() == {ArticleStatus.REVIEW}
+    assert any(WHY_IN_REVIEW in text for _level, text in message_texts(response))
+    run = ImportRun.objects.get()
+    assert run.requested_status == "published"
+    assert any(WHY_IN_REVIEW in note for note in run.notes)
+
+
+def test_an_importer_fetching_a_publishing_feed_now_gets_review_and_the_reason(
+    importer_user, server
+):
+    feed = feed_publishing_by_default(server)
+
+    response = action(importer_user, FEEDS, "fetch_now", [feed])
+
+    assert statuses() == {ArticleStatus.REVIEW}
+    assert any(WHY_IN_REVIEW in text for _level, text in message_texts(response))
+
+
+def test_an_importer_fetching_a_publishing_feed_in_the_background_gets_review(
+    importer_user, server
+):
+    feed = feed_publishing_by_default(server)
+
+    with_task = action(importer_user, FEEDS, "fetch_in_background", [feed])
+
+    assert with_task.status_code == 200
+    assert statuses() == {ArticleStatus.REVIEW}
+    run = ImportRun.objects.get()
+    assert run.triggered_by.username == "ingest"
+    assert any(WHY_IN_REVIEW in note for note in run.notes)
+
+
+def test_someone_who_may_publish_gets_what_they_asked_for(client, server):
+    log_in(client, "both", groups=(EDITORS, IMPORTERS))
+    feed = feed_publishing_by_default(server)
+
+    action(client, FEEDS, "fetch_now", [feed])
+
+    assert statuses() == {ArticleStatus.PUBLISHED}
+    assert ImportRun.objects.get().notes == []
+
+
+def test_a_scheduled_run_of_a_feed_an_editor_set_to_publish_publishes(server):
+    feed = feed_publishing_by_default(server)
+
+    import_feed(feed, triggered_by="task")
+
+    assert statuses() == {ArticleStatus.PUBLISHED}
+
+
+def feed_form_data(source, **fields) -> dict:
+    return {
+        "source": source.pk,
+        "url": "https://courier.example/feed.xml",
+        "format": "auto",
+        "is_active": "on",
+        "default_status": "draft",
+        "unmapped_categories_as_tags": "on",
+        "poll_interval": "60",
+        **management_form("mapping_rules", total=0),
+        **fields,
+    }
+
+
+def test_an_importer_cannot_make_a_feed_publish_by_default(importer_user):
+    source = LicensedSourceFactory()
+
+    form_page = importer_user.get(FEEDS + "add/")
+    response = importer_user.post(
+        FEEDS + "add/", feed_form_data(source, default_status="published")
+    )
+
+    offered = [value for value, _label in form_page.context["adminform"].form.fields[
+        "default_status"].widget.choices]  # fmt: skip
+    assert "published" not in offered
+    assert response.status_code == 200 and not Feed.objects.exists()
+    assert response.context["adminform"].form.errors["default_status"]
+
+
+def test_an_importer_may_edit_a_publishing_feed_without_changing_its_status(importer_user, server):
+    feed = feed_publishing_by_default(server)
+    data = feed_form_data(feed.source, url=feed.url, default_status="published", title="Renamed")
+
+    response = importer_user.post(f"{FEEDS}{feed.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    feed.refresh_from_db()
+    assert (feed.title, feed.default_status) == ("Renamed", "published")
+
+
+def test_an_editor_may_make_a_feed_publish_by_default(client):
+    log_in(client, "both", groups=(EDITORS, IMPORTERS))
+    source = LicensedSourceFactory()
+
+    response = client.post(FEEDS + "add/", feed_form_data(source, default_status="published"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Feed.objects.get().default_status == "published"
+
+
+def test_an_importer_cannot_publish_from_the_review_queue(importer_user):
+    record = imported()
+
+    response = action(importer_user, ITEMS, "publish", [record])
+
+    assert response.status_code == 200
+    record.article.refresh_from_db()
+    assert record.article.status != ArticleStatus.PUBLISHED
