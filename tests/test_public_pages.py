@@ -431,3 +431,30 @@ class TestHostileText:
 
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+class TestNulInAddresses:
+    """H4: a NUL character (%00) anywhere in an address is a 400, never a 500 (PostgreSQL
+    refuses NUL in text, and 404s, searches and slugs all reach the database)."""
+
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "/nowhere%00/",  # a 404: the redirect lookup
+            "/articles/a%00b/",
+            "/tags/a%00b/",
+            "/authors/x%00/",
+            "/feeds/tags/a%00/rss/",
+            "/search/?q=harbour%00",
+            "/search/?q%00=harbour",
+            "/?p=12%00",  # a WordPress address: the home page's redirect lookup
+            "/sitemap-tags.xml?x=%00",
+            "/admin/articles/article/?q=%00",
+        ],
+    )
+    def test_is_a_bad_request(self, client, address):
+        PublishedArticleFactory()
+        assert client.get(address).status_code == 400
+
+    def test_a_percent_sign_before_zeros_is_no_nul(self, client):
+        assert client.get("/search/?q=100%2500").status_code == 200

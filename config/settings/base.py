@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # and a check must not depend on the page cache or sessions (see config/health.py).
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything can hand the path or the query string to the database.
+    "config.security.RefuseNulMiddleware",
     # WhiteNoise sits right after SecurityMiddleware so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the page cache, so cached pages get the policy too; the admin's form media
