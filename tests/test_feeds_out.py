@@ -4,16 +4,19 @@ import datetime
 import json
 
 import feedparser
+import lxml.html
 import pytest
 from django.db import connection
 from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from lxml import etree
 
 from articles.models import Article, ArticleStatus, Byline
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
+    LicensedSourceFactory,
     PublishedArticleFactory,
     RegionFactory,
     ReportFactory,
@@ -187,6 +190,89 @@ class TestJsonFeed:
         (item,) = json.loads(client.get("/feeds/json/").content)["items"]
         assert item["authors"] == [{"name": "Wire Service"}]
         assert "image" not in item
+
+
+# H6: markup in any text a feed prints (a source named after its feed's <title>, an author, a
+# tag, a title) never comes out as markup once a reader decodes the XML.
+MARKUP = "<svg onload=alert(1)>"
+
+
+@pytest.fixture
+def hostile_newsroom():
+    source = LicensedSourceFactory(name=f"Wire {MARKUP}")
+    article = PublishedArticleFactory(
+        source=source, title=f"Tolls {MARKUP} rise", dek=f"Dek {MARKUP}", kicker=f"K{MARKUP}"
+    )
+    Byline.objects.create(
+        article=article, author=AuthorFactory(name="<img src=x onerror=alert(2)>Ann")
+    )
+    article.regions.add(RegionFactory(name="<b onmouseover=alert(3)>North</b>"))
+    article.tags.add("<i onclick=alert(4)>tag</i>")
+    return article
+
+
+# Elements whose content is HTML by definition: checked as HTML (sanitized, inert) instead.
+HTML_ELEMENTS = {
+    "description",
+    "{http://www.w3.org/2005/Atom}content",
+    "{http://www.w3.org/2005/Atom}summary",
+}
+
+
+def live_markup(document: bytes) -> list[str]:
+    """Texts and attribute values of an XML feed that hold markup after one XML decode."""
+    problems = []
+    for element in etree.fromstring(document).iter():
+        if not isinstance(element.tag, str):
+            continue
+        is_html = element.tag in HTML_ELEMENTS and element.getparent().tag in {
+            "item",
+            "{http://www.w3.org/2005/Atom}entry",
+        }
+        if is_html and element.text:
+            fragment = lxml.html.fragment_fromstring(element.text, create_parent="div")
+            for node in fragment.iter():
+                handlers = [name for name in node.attrib if name.lower().startswith("on")]
+                if node.tag in {"svg", "script", "iframe"} or handlers:
+                    problems.append(f"{element.tag}: {element.text[:60]}")
+            continue
+        for text in [element.text or "", *element.attrib.values()]:
+            if "<" in text:
+                problems.append(f"{element.tag}: {text[:60]}")
+    return problems
+
+
+class TestTextIsNeverMarkup:
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "/feeds/rss/",
+            "/feeds/atom/",
+            "/feeds/sources/{source}/rss/",
+            "/feeds/sources/{source}/atom/",
+            "/feeds/tags/{tag}/rss/",
+            "/feeds/regions/{region}/atom/",
+            "/feeds/authors/{author}/rss/",
+        ],
+    )
+    def test_no_text_of_an_xml_feed_holds_markup_after_one_decode(
+        self, client, hostile_newsroom, address
+    ):
+        article = hostile_newsroom
+        url = address.format(
+            source=article.source.slug,
+            tag=article.tags.get().slug,
+            region=article.regions.get().slug,
+            author=article.bylines.get().author.slug,
+        )
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert live_markup(response.content) == []
+
+    def test_readers_still_show_the_text_as_written(self, client, hostile_newsroom):
+        _response, feed = parsed(client, f"/feeds/sources/{hostile_newsroom.source.slug}/rss/")
+        assert feed.feed.title.startswith(f"Wire {MARKUP}")
+        assert feed.entries[0].title == f"K{MARKUP}: Tolls {MARKUP} rise"
 
 
 class TestQueryCounts:
