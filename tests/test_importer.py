@@ -19,6 +19,7 @@ from syndication.models import (
     Feed,
     FeedHealth,
     ImportedItem,
+    ImportRun,
     MappingRule,
     MatchKind,
     RunKind,
@@ -786,3 +787,17 @@ class TestQueriesPerStoredItem:
         assert [author.name for author in article.ordered_authors] == ["Nadia Okafor"]
         assert list(article.tags.names()) == ["New"]
         assert "Nadia Okafor" in article.search_names
+
+
+def test_a_run_beats_while_it_imports():
+    """H8: the heartbeat that lets the scheduler tell a working run from a killed one."""
+    source = LicensedSourceFactory()
+    run = start_run(RunKind.FEED, source, fetched_from="memory")
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    ImportRun.objects.filter(pk=run.pk).update(heartbeat_at=long_ago)
+    run.refresh_from_db()
+    items = [ParsedItem(guid="b-1", title="Beat", link="https://origin.example/beat")]
+
+    import_document(source, ParsedFeed(format="rss", items=items), run=run)
+
+    assert ImportRun.objects.get(pk=run.pk).heartbeat_at > long_ago

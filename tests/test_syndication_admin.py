@@ -473,11 +473,12 @@ def test_an_importer_fetching_a_publishing_feed_now_gets_review_and_the_reason(
 
 
 def test_an_importer_fetching_a_publishing_feed_in_the_background_gets_review(
-    importer_user, server
+    importer_user, server, django_capture_on_commit_callbacks
 ):
     feed = feed_publishing_by_default(server)
 
-    with_task = action(importer_user, FEEDS, "fetch_in_background", [feed])
+    with django_capture_on_commit_callbacks(execute=True):
+        with_task = action(importer_user, FEEDS, "fetch_in_background", [feed])
 
     assert with_task.status_code == 200
     assert statuses() == {ArticleStatus.REVIEW}

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import json
+import math
 from typing import Any
 
 from syndication.items import ParsedAuthor, ParsedItem, ParsedMedia
@@ -15,7 +16,11 @@ def storable(value: Any) -> Any:
 
     PostgreSQL refuses NUL characters in text and JSON, and UTF-8 has no lone surrogates;
     both are dropped everywhere in the item before it is hashed, compared or stored (D9).
+    NaN and the infinities are not JSON (neither database stores them in a JSON column):
+    they become None (H7).
     """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, str):
         return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, list):

@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import TaggedItem
 
-from articles.models import Article, ArticleStatus, Byline, Redirect, Source
+from articles.models import Article, ArticleStatus, Byline, Redirect, Source, may_publish
 from articles.sanitize import clean_html, is_http_url, plain_text
 from articles.search.engine import filed_names, search_documents_refreshed_once, search_names_for
 from syndication.items import ItemError, ParsedFeed, ParsedItem
@@ -109,8 +109,22 @@ class ItemImporter:
             run.add_note(downgrade_note)
 
     def _effective_status(self, requested: str) -> tuple[str, str]:
+        """The status new articles get, and why it is not the one requested.
+
+        Published needs both a valid rights record and, for a run someone started (from the
+        admin, or a background fetch they asked for), a person who may publish: only Editors
+        publish or schedule. Runs nobody started (a schedule, a command) take the status an
+        Editor or the operator set.
+        """
         if requested != ImportStatus.PUBLISHED:
             return requested, ""
+        requester = self.run.triggered_by if self.run.triggered_by_id else None
+        if requester is not None and not may_publish(requester):
+            return (
+                ArticleStatus.REVIEW,
+                f"Published was requested by {requester.get_username()}, who may not publish "
+                "(only Editors publish or schedule). New articles were put in review instead.",
+            )
         problem = self.source.rights_problem()
         if not problem:
             return requested, ""
@@ -135,6 +149,7 @@ class ItemImporter:
         setattr(self.run, outcome, getattr(self.run, outcome) + 1)
         if sum(self.run.counts().values()) % PROGRESS_SAVE_EVERY == 0:
             self.run.save(update_fields=ImportRun.COUNT_FIELDS)
+        self.run.beat()
         if self.on_item is not None:
             self.on_item(outcome)
 
