@@ -27,6 +27,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from taggit.models import Tag
@@ -89,7 +90,44 @@ def item_content_html(article: Article, request) -> str:
     )
 
 
-class SourcedRssFeed(Rss201rev2Feed):
+def feed_text(value):
+    """`value` as plain text for a feed element a reader may show as HTML: `<` and `>` become
+    character references, so decoding the XML once gives text, never markup."""
+    if value is None:
+        return None
+    return str(value).replace("<", "&lt;").replace(">", "&gt;")
+
+
+class PlainTextFields:
+    """Every text a feed prints is plain text: the feed's title, description, subtitle,
+    copyright and author, and each item's title, author, categories and source name. Only an
+    item's description and content are HTML (sanitized bodies), as feed formats define them.
+
+    Django's generators escape each field once for XML; a source named after a hostile feed
+    title would still come out as markup to a reader that decodes the XML and shows it as
+    HTML, as many do for RSS.
+    """
+
+    FEED_TEXT = ("subtitle", "author_name", "feed_copyright")
+    ITEM_TEXT = ("author_name", "item_copyright", "source_name")
+
+    def __init__(self, title, link, description, **kwargs):
+        for name in self.FEED_TEXT:
+            kwargs[name] = feed_text(kwargs.get(name))
+        kwargs["categories"] = [feed_text(c) for c in kwargs.get("categories") or ()]
+        super().__init__(feed_text(title), link, feed_text(description), **kwargs)
+
+    def add_item(self, title, link, description, **kwargs):
+        for name in self.ITEM_TEXT:
+            if name in kwargs:
+                kwargs[name] = feed_text(kwargs[name])
+        kwargs["categories"] = [feed_text(c) for c in kwargs.get("categories") or ()]
+        if kwargs.get("source_url"):
+            kwargs["source_url"] = iri_to_uri(kwargs["source_url"])
+        super().add_item(feed_text(title), link, description, **kwargs)
+
+
+class SourcedRssFeed(PlainTextFields, Rss201rev2Feed):
     """RSS 2.0 whose items name the original in `<source url="...">`, and which names its
     WebSub hub when there is one."""
 
@@ -103,7 +141,7 @@ class SourcedRssFeed(Rss201rev2Feed):
         handler.addQuickElement("source", item["source_name"], {"url": item["source_url"]})
 
 
-class SourcedAtomFeed(Atom1Feed):
+class SourcedAtomFeed(PlainTextFields, Atom1Feed):
     """Atom whose entries carry the full content and link to the original with rel="via", and
     which names its WebSub hub when there is one."""
 
