@@ -16,7 +16,9 @@ step.
 """
 
 import csv
+import datetime
 import gzip
+import hashlib
 import importlib
 import io
 import json
@@ -29,29 +31,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
 import lxml.html
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
 from articles.editorial import csv_export
-from articles.images import ImageRejected, clean_image
-from articles.models import Article, Author, upload_to_lead_images
+from articles.images import ImageRejected, clean_image, store_clean_image
+from articles.models import Article, Author, Byline, upload_to_lead_images
 from articles.sanitize import MAX_HTML_BYTES, clean_html
 from syndication.entry import import_feed, import_feed_file, import_wxr
 from syndication.fetching import client as fetching
 from syndication.fetching.client import FetchError, FetchTimeout, ResponseTooLarge, UnsafeURL
-from syndication.models import Feed, ImportedItem
+from syndication.models import Feed, ImportedItem, ImportRun, RunKind
 from syndication.parsers import ParseError, iter_wxr, parse_feed
+from syndication.tasks import enqueue_due_feeds
+from tests.admin_helpers import article_form_data, change_url
 from tests.browser.content import Item, rss
-from tests.factories import LicensedSourceFactory, make_user
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    LicensedSourceFactory,
+    PublishedArticleFactory,
+    make_user,
+)
 from tests.feedbuilders import Post, png, png_declaring, wxr
 from tests.httpserver import LocalServer, Response, endless, redirect
+from tests.test_importer import ARTICLE_PAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -380,6 +393,107 @@ def wxr_imported_with_author(env: Env, author: tuple[str, str]):
     return run, admin, users_before, get_user_model().objects.count(), page
 
 
+def publish_requested_by_an_importer(env: Env, route: str):
+    """An Importer asks for "published" through one of the admin's import paths (H1)."""
+    env.settings.SYNDICATION_ALLOWED_HOSTS = ["127.0.0.1"]
+    env.server.routes["/feed"] = (200, RSS_TYPE, RSS_ONE)
+    env.server.routes["/page"] = (200, {"Content-Type": "text/html"}, ARTICLE_PAGE)
+    source = LicensedSourceFactory()
+    client = Client()
+    client.force_login(make_user("matrix-importer", groups=("Importers",)))
+    if route == "import from url":
+        response = client.post(
+            reverse("admin:syndication_import_url"),
+            {"url": env.server.url("/page"), "source": source.pk, "status": "published"},
+            follow=True,
+        )
+    else:
+        feed = Feed.objects.create(
+            source=source, url=env.server.url("/feed"), default_status="published"
+        )
+        response = client.post(
+            reverse("admin:syndication_feed_changelist"),
+            {"action": "fetch_now", "_selected_action": [feed.pk]},
+            follow=True,
+        )
+    notices = [str(message) for message in response.context["messages"]]
+    return list(Article.objects.filter(source=source)), notices
+
+
+def feed_parsed_as_served(env: Env, served: tuple[bytes, str]):
+    """parse_feed() of a document with the charset its server declared."""
+    document, charset = served
+    started = time.monotonic()
+    result = outcome_of(
+        lambda: parse_feed(document, url="https://origin.example/feed", charset=charset)
+    )
+    return result, time.monotonic() - started
+
+
+def tag_pages_of_an_import(env: Env, categories: list[str]):
+    """One published import carrying these categories: its page, tag pages and tag sitemap."""
+    rendered = imported_and_rendered(env, {"categories": categories})
+    client = Client()
+    answers = {"sitemap": client.get("/sitemap-tags.xml").status_code}
+    for tag in rendered.article.tags.all():
+        answers[tag.name] = client.get(
+            reverse("articles:tag", kwargs={"slug": tag.slug})
+        ).status_code
+    return rendered, answers
+
+
+def requested(env: Env, address: str):
+    PublishedArticleFactory()
+    return Client().get(address).status_code
+
+
+def uploaded_in_the_admin(env: Env, data: bytes):
+    article = ArticleFactory()
+    client = Client()
+    client.force_login(superuser())
+    data_for_form = article_form_data(
+        article, lead_image=SimpleUploadedFile("picture.png", data, "image/png")
+    )
+    response = client.post(change_url(article), data_for_form)
+    article.refresh_from_db()
+    return response, article
+
+
+def outbound_feeds_of(env: Env, name: str):
+    """A live article whose source, author, tag and title carry `name`: its RSS and Atom feeds."""
+    source = LicensedSourceFactory(name=name)
+    article = PublishedArticleFactory(source=source, title=f"Title {name}")
+    Byline.objects.create(article=article, author=AuthorFactory(name=name))
+    article.tags.add(name)
+    client = Client()
+    return [
+        client.get(address).content
+        for address in (
+            "/feeds/rss/",
+            "/feeds/atom/",
+            f"/feeds/sources/{source.slug}/rss/",
+            f"/feeds/tags/{article.tags.get().slug}/atom/",
+        )
+    ]
+
+
+def stored_name_of(env: Env, data: bytes):
+    clean = clean_image(data)
+    return clean, store_clean_image(clean, "lead")
+
+
+def scheduling_pass_after_silence(env: Env, silence: datetime.timedelta):
+    """A run still marked running whose worker went silent `silence` ago (killed)."""
+    now = timezone.now()
+    run = ImportRun.objects.create(
+        kind=RunKind.FEED, source=LicensedSourceFactory(), started_at=now - silence,
+        heartbeat_at=now - silence,
+    )  # fmt: skip
+    enqueue_due_feeds(now)
+    run.refresh_from_db()
+    return run
+
+
 # ---------------------------------------------------------------------------------------------
 # Expectations
 
@@ -690,6 +804,58 @@ def cut_to_the_size_limit(output: str):
     assert 0 < len(output.encode()) <= MAX_HTML_BYTES + len("</p>")
 
 
+def in_review_and_told_why(outcome):
+    articles, notices = outcome
+    assert articles and {article.status for article in articles} == {"review"}
+    assert any("may not publish" in notice for notice in notices), notices
+
+
+def every_tag_page_answers(outcome):
+    rendered, answers = outcome
+    rendered_inert()(rendered)
+    assert set(answers.values()) == {200}, answers
+    assert len(answers) > 1
+
+
+def bad_request(status: int):
+    assert status == 400
+
+
+def form_error_no_server_error(outcome):
+    response, article = outcome
+    assert response.status_code == 200
+    assert html_elements(response.content.decode(), ".errorlist")
+    assert not article.lead_image
+
+
+def no_live_markup_in_feeds(documents: list[bytes]):
+    for document in documents:
+        for element in lxml.etree.fromstring(document).iter():
+            if not isinstance(element.tag, str):
+                continue
+            local = element.tag.rsplit("}", 1)[-1]
+            if local in {"description", "content", "summary"} and element.getparent().tag.rsplit(
+                "}", 1
+            )[-1] in {"item", "entry"}:
+                assert inert(element.text or "") == [], element.text
+                continue
+            for text in [element.text or "", *element.attrib.values()]:
+                assert "<" not in text, (element.tag, text)
+
+
+def name_not_computable_from_the_picture(outcome):
+    clean, name = outcome
+    assert hashlib.sha256(clean.content).hexdigest()[:32] not in name
+
+
+def closed_as_failed(run):
+    assert run.status == "failed" and run.error_message
+
+
+def still_running(run):
+    assert run.status == "running"
+
+
 # ---------------------------------------------------------------------------------------------
 # Documents and bytes the cases use
 
@@ -815,6 +981,38 @@ def item(guid: str = "g", **fields) -> Item:
 
 
 RSS_TYPE = {"Content-Type": "application/rss+xml"}
+
+
+# H2: a document type in an encoding a byte scanner does not read. "b" expands to 10,000 "x".
+_EXPANDING = (
+    '<!DOCTYPE rss [<!ENTITY a "' + "x" * 100 + '"><!ENTITY b "' + "&a;" * 100 + '">]>'
+    "<rss version='2.0'><channel><title>t</title><item><title>&b;</title>"
+    "<link>https://origin.example/a</link></item></channel></rss>"
+)
+UTF7_DOCTYPE = b'<?xml version="1.0" encoding="utf-7"?>' + _EXPANDING.encode().replace(
+    b"<", b"+ADw-"
+)
+ASCII_AS_UTF7 = b'<?xml version="1.0"?>' + _EXPANDING.encode().replace(b"<!", b"+ADw-!")
+EBCDIC_DOCTYPE = ('<?xml version="1.0" encoding="cp037"?>' + _EXPANDING).encode("cp037")
+WXR_UTF7_DOCTYPE = (
+    wxr([Post(1, "&b;")])
+    .replace(b'encoding="UTF-8"?>\n', b'encoding="UTF-7"?>\n' + _EXPANDING.split("<rss")[0]
+             .encode().replace(b"<", b"+ADw-"))
+    .replace(b"<title>&amp;b;</title>", b"<title>&b;</title>")
+)  # fmt: skip
+JSON_FEED_NAN = (
+    b'{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [{"id": "1",'
+    b' "url": "https://origin.example/1", "title": "Tides", "content_html": "<p>x</p>",'
+    b' "_ext": {"ratio": NaN, "peak": Infinity, "floor": -Infinity, "huge": 1e400}}]}'
+)
+
+
+def strip(width: int, height: int, image_format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("P" if image_format == "GIF" else "RGB", (width, height)).save(
+        buffer, format=image_format
+    )
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1078,6 +1276,42 @@ CASES = [
              clean_output("onerror", "onclick", "<script", "alert(3)")(output),
              _assert_figure_kept(output),
          )),
+    # H. Found by the hardening sweep of issue 11.
+    *[Case("H1", f"importer asks {route} to publish", publish_requested_by_an_importer, route,
+           in_review_and_told_why)
+      for route in ("import from url", "a publishing feed fetched now")],
+    Case("H2", "utf-7 doctype in a feed", parsed_feed, UTF7_DOCTYPE, parse_refused_fast),
+    Case("H2", "ascii served as utf-7", feed_parsed_as_served, (ASCII_AS_UTF7, "utf-7"),
+         parse_refused_fast),
+    Case("H2", "ebcdic doctype in a feed", parsed_feed, EBCDIC_DOCTYPE, parse_refused_fast),
+    Case("H2", "utf-7 doctype in wxr", wxr_entries, WXR_UTF7_DOCTYPE, parse_refused_fast),
+    Case("H3", "categories without letters", tag_pages_of_an_import,
+         ["!!!", "\U0001f980", "<b></b>", "\u2014 \u2014"], every_tag_page_answers),
+    *[Case("H4", name, requested, address, bad_request)
+      for name, address in [
+          ("nul in a 404", "/nowhere%00/"),
+          ("nul in a tag address", "/tags/a%00b/"),
+          ("nul in a search", "/search/?q=harbour%00"),
+          ("nul in a wordpress address", "/?p=12%00"),
+      ]],
+    Case("H5", "ten thousand by one gif as a lead image", imported_with_lead_image,
+         Response(200, {"Content-Type": "image/gif"}, strip(10799, 1, "GIF")),
+         article_kept_without_image),
+    Case("H5", "twelve hundred by one png", image_cleaned, strip(1200, 1), image_refused),
+    Case("H5", "twelve hundred by one upload", uploaded_in_the_admin, strip(1200, 1),
+         form_error_no_server_error),
+    Case("H6", "markup in a source feed title", outbound_feeds_of, "<svg onload=alert(1)>Wire",
+         no_live_markup_in_feeds),
+    Case("H7", "nan and infinity in a json feed", feed_import_of,
+         Response(200, {"Content-Type": "application/feed+json"}, JSON_FEED_NAN),
+         feed_imported(1)),
+    Case("H8", "lead image name from the picture", stored_name_of, strip(40, 30),
+         name_not_computable_from_the_picture),
+    Case("H8", "killed worker silent for twenty minutes", scheduling_pass_after_silence,
+         datetime.timedelta(minutes=20), closed_as_failed),
+    Case("H8", "long run still beating", scheduling_pass_after_silence,
+         datetime.timedelta(minutes=5), still_running),
+    Case("H8", "login without next", admin_login_redirect, "", stays_on_site),
 ]  # fmt: skip
 
 
