@@ -641,7 +641,6 @@ class TestEncodings:
             ),
             pytest.param(_feed_text("cp037").encode("cp037"), "", id="ebcdic cp037"),
             pytest.param(_feed_text("cp500").encode("cp500"), "", id="ebcdic cp500"),
-            pytest.param(_feed_text("utf-16").encode("utf-16-le"), "", id="utf-16 without a mark"),
             pytest.param(_feed_text("iso-2022-jp").encode("iso-2022-jp"), "", id="iso-2022-jp"),
         ],
     )
@@ -659,6 +658,8 @@ class TestEncodings:
             ("utf-8", b"\xef\xbb\xbf"),
             ("utf-16-le", b"\xff\xfe"),
             ("utf-16-be", b"\xfe\xff"),
+            ("utf-16-le", b""),
+            ("utf-32-be", b""),
             ("iso-8859-15", b""),
             ("windows-1251", b""),
             ("shift_jis", b""),

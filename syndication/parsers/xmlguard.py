@@ -23,9 +23,9 @@ from defusedxml.ElementTree import XMLParser as DefusedXMLParser
 
 from .common import ParseError
 
-# Python codec names. UTF-16 and UTF-32 only with a byte order mark (the XML specification
-# requires one); UTF-7, EBCDIC code pages and stateful encodings (ISO-2022, HZ) are refused,
-# because the same characters can be written with bytes a reader of the prolog does not expect.
+# Python codec names. UTF-16 and UTF-32 only when the bytes say so (a byte order mark, or a
+# first "<" written in them); UTF-7, EBCDIC code pages and stateful encodings (ISO-2022, HZ)
+# are refused, because they write the same characters with bytes a prolog reader misses.
 ALLOWED_ENCODINGS = frozenset(
     {
         "utf-8", "utf-8-sig", "ascii",
@@ -44,6 +44,14 @@ _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose mark it starts with
     (codecs.BOM_UTF16_BE, "utf-16-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+# Without a mark, UTF-16 and UTF-32 are recognised by the document's first "<", as the XML
+# specification's appendix F describes (and as feedparser and libxml2 do).
+_WIDE_WITHOUT_BOM = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
 )
 _EBCDIC_XML_DECLARATION = b"\x4c\x6f\xa7\x94"  # "<?xm" in every EBCDIC code page
 _XML_DECLARATION = re.compile(r"<\?xml\b[^>]*?\?>")
@@ -87,15 +95,17 @@ def decode_document(
 ) -> tuple[str, str]:
     """(the document as text, the encoding it was read in).
 
-    The byte order mark decides when there is one; otherwise the server's `charset`, then the
-    XML declaration, then UTF-8, then Windows-1252 (what browsers read "ISO-8859-1" as), the
-    first that decodes cleanly. Raises RefusedEncoding for UTF-7, EBCDIC, UTF-16/32 without a
-    byte order mark, any other encoding outside ALLOWED_ENCODINGS named by the charset or the
+    The byte order mark decides when there is one, or a UTF-16/32 first "<"; otherwise the
+    server's `charset`, then the XML declaration, then UTF-8, then Windows-1252 (what browsers
+    read "ISO-8859-1" as), the first that decodes cleanly. Raises RefusedEncoding for UTF-7,
+    EBCDIC, any other encoding outside ALLOWED_ENCODINGS named by the charset or the
     declaration, and (with `unknown_is_refused`) an encoding Python does not know.
     """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            text = data[len(bom) :].decode(encoding, "replace")
+    marks = [(bom, encoding, len(bom)) for bom, encoding in _BOMS]
+    signatures = [(start, encoding, 0) for start, encoding in _WIDE_WITHOUT_BOM]
+    for start, encoding, mark_length in (*marks, *signatures):
+        if data.startswith(start):
+            text = data[mark_length:].decode(encoding, "replace")
             if charset:
                 _refuse_unless_allowed(charset, "is served with", unknown_is_refused=False)
             declared = _declared_encoding(text)
@@ -106,7 +116,7 @@ def decode_document(
         raise RefusedEncoding("the document is written in EBCDIC, an encoding that is refused")
     if b"\x00" in data[:4]:
         raise RefusedEncoding(
-            "the document looks like UTF-16 or UTF-32 without a byte order mark, which is refused"
+            "the document starts with NUL bytes but is not UTF-16 or UTF-32, which is refused"
         )
     head = data[:1024].decode("latin-1")  # markup of the prolog is ASCII in every allowed encoding
     candidates = []
