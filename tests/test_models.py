@@ -90,7 +90,7 @@ class TestTagSlugs:
 
     def test_the_migration_gives_existing_tags_with_an_empty_slug_a_routable_one(self):
         Tag.objects.bulk_create([Tag(name="!!!", slug=""), Tag(name="fine", slug="fine")])
-        migration = importlib.import_module("articles.migrations.0005_routable_tag_slugs")
+        migration = importlib.import_module("articles.migrations.0006_routable_tag_slugs")
         migration.fill_empty_tag_slugs(apps, None)
         slugs = dict(Tag.objects.values_list("name", "slug"))
         assert slugs["fine"] == "fine"

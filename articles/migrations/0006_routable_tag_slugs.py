@@ -17,7 +17,7 @@ def fill_empty_tag_slugs(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0004_listing_order_index"),
+        ("articles", "0005_search_vector_on_change"),
         ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
