@@ -11,7 +11,7 @@ def last_sign_of_life_is_the_start(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("syndication", "0002_import_roles"),
+        ("syndication", "0003_websub_subscriptions"),
     ]
 
     operations = [
