@@ -25,10 +25,39 @@ from .sanitize import clean_html, strip_control_characters
 SLUG_MAX_LENGTH = 200
 
 
+def slug_base(value: str) -> str:
+    """The slug `value` gets when no other row has taken it."""
+    base = slugify(strip_control_characters(value), allow_unicode=False)[: SLUG_MAX_LENGTH - 10]
+    return base.strip("-") or "item"
+
+
+def give_free_slugs(instances: list[models.Model], slug_source_field: str = "name") -> None:
+    """Give every instance without a slug one no row of its model has, and that no other
+    instance of the list takes: one query, plus one per slug already taken. For bulk inserts,
+    which skip `save()`; a row that takes a slug meanwhile makes the insert fail, not collide."""
+    wanted = [instance for instance in instances if not instance.slug]
+    if not wanted:
+        return
+    model = type(wanted[0])
+    bases = {id(i): slug_base(getattr(i, slug_source_field)) for i in wanted}
+    taken = set(
+        model._default_manager.filter(slug__in=set(bases.values())).values_list("slug", flat=True)
+    )
+    taken.update(instance.slug for instance in instances if instance.slug)
+    rows = model._default_manager
+    for instance in wanted:
+        base = bases[id(instance)]
+        candidate, suffix = base, 2
+        # Every base was looked up above; a suffixed candidate is looked up on its own.
+        while candidate in taken or (candidate != base and rows.filter(slug=candidate).exists()):
+            candidate, suffix = f"{base}-{suffix}", suffix + 1
+        instance.slug = candidate
+        taken.add(candidate)
+
+
 def unique_slugify(instance: models.Model, value: str, slug_field: str = "slug") -> str:
     """A slug for `value` that no other row of the instance's model uses yet."""
-    base = slugify(strip_control_characters(value), allow_unicode=False)[: SLUG_MAX_LENGTH - 10]
-    base = base.strip("-") or "item"
+    base = slug_base(value)
     model = type(instance)
     candidate, suffix = base, 2
     others = (
@@ -67,14 +96,17 @@ class SluggedModel(models.Model):
     def save(self, *args, **kwargs):
         if self.slug:
             return super().save(*args, **kwargs)
+        # Most names are new: the plain slug is tried first, and only a taken one costs the
+        # search for a free suffix.
+        self.slug = slug_base(getattr(self, self.slug_source_field))
         for _attempt in range(5):
-            self.slug = unique_slugify(self, getattr(self, self.slug_source_field))
             try:
                 with transaction.atomic():
                     return super().save(*args, **kwargs)
             except IntegrityError:
                 if not type(self)._default_manager.filter(slug=self.slug).exists():
                     raise
+            self.slug = unique_slugify(self, getattr(self, self.slug_source_field))
         raise IntegrityError(f"could not find a free slug for {self}")
 
 
@@ -603,11 +635,7 @@ class Article(SluggedModel):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.title = strip_control_characters(self.title).strip()[:300]
-        self.body = clean_html(self.body, base_url=self.original_url or None)
-        self.dek = strip_control_characters(self.dek).strip()
-        if self.status == ArticleStatus.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        self.tidy()
         self._prepare_lead_image()
         old_slug = (
             Article._default_manager.filter(pk=self.pk).values_list("slug", flat=True).first()
@@ -623,6 +651,15 @@ class Article(SluggedModel):
 
     def get_absolute_url(self):
         return reverse("articles:article", kwargs={"slug": self.slug})
+
+    def tidy(self):
+        """What every save does to the text fields: control characters out, the body
+        sanitized, a publication date for a published article. Bulk inserts call it too."""
+        self.title = strip_control_characters(self.title).strip()[:300]
+        self.body = clean_html(self.body, base_url=self.original_url or None)
+        self.dek = strip_control_characters(self.dek).strip()
+        if self.status == ArticleStatus.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
 
     def _prepare_lead_image(self):
         """Re-encode a newly uploaded lead image and (re)build its renditions.

@@ -5,12 +5,13 @@ The store stage measured alone, in-process (`make bench` measures the import bes
     DATABASE_URL=postgres://... .venv/bin/python bench/import_throughput.py [--items N] [--profile]
 
 The feed is written to a temporary file and imported with `import_feed_file` into a source of
-its own, as an editor's command would: parse, sanitize, dedupe, map, store, every item in its
-own transaction. Items name 2 of 30 authors and 3 of 24 categories (unmapped: they become
-tags), so after the first few items every author and tag already exists, as in a feed that
-has been followed for a while. Printed: items per second, SQL statements per stored item, and
-the time of a second import of the same feed (which must create nothing). The source, its
-articles and its run are deleted afterwards, so the archive does not grow. `--profile` prints
+its own, as an editor's command would: parse, sanitize, dedupe, map, store (see
+`syndication/pipeline/store.py` for how items are grouped). Items name 2 of 30 authors and 3
+of 24 categories (unmapped: they become tags), so after the first few items every author and
+tag already exists, as in a feed that has been followed for a while. Printed: items per
+second, SQL statements per stored item, and the time of a second import of the same feed
+(which must create nothing). The source, its articles and its run are deleted afterwards, so
+the archive does not grow. `--profile` prints
 the 25 most expensive functions of the first import (cProfile, cumulative time).
 """
 

@@ -262,8 +262,8 @@ def import_wxr(
     downloaded through the same guard as everything else (`download_images=False` skips it),
     and every old permalink path becomes a redirect. WordPress "publish" gets `status`;
     drafts, pending, private and password-protected posts stay drafts; trashed posts are
-    skipped and recorded. Every item is its own transaction, so an interrupted import resumes
-    by running it again. Pass the `site` from `read_wxr_site` when you already read it.
+    skipped and recorded. No item is ever half-stored, so an interrupted import resumes by
+    running it again. Pass the `site` from `read_wxr_site` when you already read it.
     """
     name = getattr(path_or_file, "name", None) or str(path_or_file)
     run = start_run(

@@ -24,6 +24,7 @@ from django.utils import timezone
 from articles.models import Article
 from syndication.entry import import_feed
 from syndication.models import Feed, ImportedItem, ImportRun, RunStatus
+from syndication.pipeline import store
 from tests.factories import LicensedSourceFactory
 from tests.feedbuilders import png, rss, story
 from tests.httpserver import LocalServer, Response
@@ -103,12 +104,14 @@ def terminate_backend(pid: int) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_database_connection_killed_mid_import_fails_the_run_and_a_rerun_completes_it(
-    postgres_only, server
+    postgres_only, server, monkeypatch
 ):
     serve_feed(server, ITEMS)
     source = LicensedSourceFactory()
     feed = Feed.objects.create(source=source, url=server.url("/feed.xml"))
-    killer = KillConnectionAtArticleInsert(at=4)
+    # Items are stored three at a time: the second INSERT of articles is items 4-6.
+    monkeypatch.setattr(store, "LOOKAHEAD", 3)
+    killer = KillConnectionAtArticleInsert(at=2)
 
     with connection.execute_wrapper(killer):
         broken = import_feed(feed)
@@ -131,20 +134,24 @@ def test_a_database_connection_killed_mid_import_fails_the_run_and_a_rerun_compl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_error_inside_an_item_transaction_leaves_no_half_written_item(server):
-    """The same fault on any database: the article INSERT fails after its provenance row was
-    written in the same transaction; the item is rolled back whole and the run is failed."""
+def test_a_database_error_inside_an_item_transaction_leaves_no_half_written_item(
+    server, monkeypatch
+):
+    """The same fault on any database: the articles' INSERT fails inside the transaction that
+    stores items 5 and 6; those are rolled back whole, the items before stay and the run is
+    failed."""
     from django.db import OperationalError
 
     serve_feed(server, ITEMS)
     source = LicensedSourceFactory()
     feed = Feed.objects.create(source=source, url=server.url("/feed.xml"))
+    monkeypatch.setattr(store, "LOOKAHEAD", 2)
     inserts = []
 
     def fail_fifth_article(execute, sql, params, many, context):
         if sql.lstrip().upper().startswith('INSERT INTO "ARTICLES_ARTICLE"'):
             inserts.append(sql)
-            if len(inserts) == 5:
+            if len(inserts) == 3:
                 raise OperationalError("server closed the connection unexpectedly")
         return execute(sql, params, many, context)
 

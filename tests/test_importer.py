@@ -4,7 +4,7 @@ import datetime
 import io
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
@@ -26,9 +26,11 @@ from syndication.models import (
     RunStatus,
 )
 from syndication.pipeline import store as importer
+from syndication.pipeline.classify import match_authors
 from syndication.pipeline.runs import ANOMALY_NO_ITEMS, start_run
 from syndication.pipeline.upstream import accept_upstream_changes, upstream_diff
 from tests.factories import (
+    ArticleFactory,
     AuthorFactory,
     LicensedSourceFactory,
     RegionFactory,
@@ -184,10 +186,10 @@ def test_a_dry_run_counts_without_writing(server, feed):
 def test_one_failing_item_is_recorded_and_the_others_import(server, feed, monkeypatch):
     real_match_authors = importer.match_authors
 
-    def fail_for_one_author(authors, source):
+    def fail_for_one_author(authors, source, **options):
         if any(a.name == "Broken Author" for a in authors):
             raise ValueError("this byline cannot be stored")
-        return real_match_authors(authors, source)
+        return real_match_authors(authors, source, **options)
 
     monkeypatch.setattr(importer, "match_authors", fail_for_one_author)
     serve_feed(server, [story(1), story(2, author="Broken Author"), story(3)])
@@ -510,14 +512,15 @@ def test_a_feed_with_no_items_is_flagged_and_nothing_is_unpublished(server, feed
 
 def test_a_database_error_mid_run_fails_the_run_and_a_rerun_converges(server, feed, monkeypatch):
     serve_feed(server, [story(1), story(2), story(3)])
-    real_import_item = importer.ItemImporter.import_item
+    real_prepare = importer.ItemImporter._prepare
 
     def database_goes_away(self, position, item):
         if item.guid == "courier-2":
             raise OperationalError("server closed the connection unexpectedly")
-        return real_import_item(self, position, item)
+        return real_prepare(self, position, item)
 
-    monkeypatch.setattr(importer.ItemImporter, "import_item", database_goes_away)
+    monkeypatch.setattr(importer, "LOOKAHEAD", 1)  # item 1 is stored before item 2 is read
+    monkeypatch.setattr(importer.ItemImporter, "_prepare", database_goes_away)
     broken = import_feed(feed)
     monkeypatch.undo()
 
@@ -787,6 +790,118 @@ class TestQueriesPerStoredItem:
         assert [author.name for author in article.ordered_authors] == ["Nadia Okafor"]
         assert list(article.tags.names()) == ["New"]
         assert "Nadia Okafor" in article.search_names
+
+
+class TestItemsStoredTogether:
+    """New items that need only rows (no picture, not published, no WordPress slug or old
+    paths) are stored a chunk at a time: one INSERT per table for the whole chunk."""
+
+    store = TestQueriesPerStoredItem.store
+    item = staticmethod(TestQueriesPerStoredItem.item)
+
+    def entries(self, count: int, **changes):
+        return [(n, self.item(n, **changes)) for n in range(count)]
+
+    def test_a_chunk_costs_the_same_statements_whether_it_holds_ten_items_or_forty(self, store):
+        def statements_for(entries):
+            with CaptureQueriesContext(connection) as queries:
+                store.import_entries(entries)
+            return len(queries)
+
+        ten = statements_for(self.entries(10))
+        forty = statements_for([(n, self.item(n)) for n in range(100, 140)])
+
+        assert (store.run.created, store.run.failed) == (50, 0)
+        assert forty <= ten
+
+    def test_items_stored_together_are_stored_as_one_by_one(self, store):
+        store.import_entries(self.entries(3))
+        store.import_item(9, self.item(9))
+
+        together = Article.objects.get(original_url="https://courier.example/news/1")
+        alone = Article.objects.get(original_url="https://courier.example/news/9")
+        for article in (together, alone):
+            assert [a.name for a in article.ordered_authors] == ["Ada Berg", "Bruno Costa"]
+            assert sorted(article.regions.values_list("name", flat=True)) == ["Andes", "Sahel"]
+            assert list(article.themes.values_list("name", flat=True)) == ["Water"]
+            assert sorted(article.tags.names()) == ["dams", "rain", "rivers"]
+            assert article.history.count() == 1 and article.status == ArticleStatus.REVIEW
+            assert article.imported_item.run_id == store.run.pk
+            assert refresh_search_documents([article.pk]) == 0  # its search names are right
+        assert together.search_names == alone.search_names
+        assert together.slug == "dams-on-the-rivers-part-1"
+
+    def test_titles_that_repeat_get_free_slugs(self, store):
+        ArticleFactory(title="Same title", slug="same-title")
+        store.import_entries(self.entries(3, title="Same title"))
+
+        slugs = sorted(Article.objects.filter(source=store.source).values_list("slug", flat=True))
+        assert slugs == ["same-title-2", "same-title-3", "same-title-4"]
+
+    def test_a_chunk_that_fails_as_a_whole_is_stored_one_item_at_a_time(self, store, monkeypatch):
+        """Another run stored item 1 after this run read what was stored: the chunk's INSERT
+        breaks the unique key, and item by item, 1 is counted as already imported."""
+        store.import_item(1, self.item(1))
+        store.seen_keys.clear()
+        store.run.created = 0
+        monkeypatch.setattr(
+            importer.StoredKeys, "of", classmethod(lambda cls, *args: cls(set(), set()))
+        )
+
+        store.import_entries(self.entries(3))
+
+        assert (store.run.created, store.run.unchanged, store.run.failed) == (2, 1, 0)
+        assert ImportedItem.objects.filter(source=store.source).count() == 3
+
+    def test_one_bad_item_in_a_chunk_fails_alone(self, store, monkeypatch):
+        real_file_all = importer.ItemImporter._file_all
+
+        def refuse_one(filed):
+            if any(article.title.endswith("part 1") for article, _filing in filed):
+                raise ValueError("this one cannot be filed")
+            return real_file_all(filed)
+
+        monkeypatch.setattr(importer.ItemImporter, "_file_all", staticmethod(refuse_one))
+
+        store.import_entries(self.entries(3))
+
+        assert (store.run.created, store.run.failed) == (2, 1)
+        assert "cannot be filed" in store.run.failures.get().message
+        assert not Article.objects.filter(title__endswith="part 1").exists()
+
+    def test_published_items_are_stored_one_by_one(self, store):
+        store.status = ArticleStatus.PUBLISHED
+        with CaptureQueriesContext(connection) as queries:
+            store.import_entries(self.entries(3))
+        article_inserts = [
+            q for q in queries if q["sql"].startswith('INSERT INTO "articles_article"')
+        ]
+        assert len(article_inserts) == 3 and store.run.created == 3
+
+
+class TestKnownNames:
+    """A run asks the database about an author or tag name once."""
+
+    store = TestQueriesPerStoredItem.store
+    item = staticmethod(TestQueriesPerStoredItem.item)
+
+    def test_names_met_once_are_not_looked_up_again(self, store):
+        store.import_item(0, self.item(0))
+        with CaptureQueriesContext(connection) as queries:
+            store.import_item(1, self.item(1))
+        lookups = [q for q in queries if 'FROM "articles_author"' in q["sql"]]
+        lookups += [q for q in queries if 'FROM "taggit_tag"' in q["sql"]]
+        assert lookups == []
+
+    def test_a_name_created_in_a_rolled_back_item_is_not_remembered(self, store):
+        names = importer.KnownNames()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            match_authors([ParsedAuthor("Nadia Okafor")], store.source, known_names=names)
+            raise RuntimeError("the item fails after its author was created")
+
+        assert names.authors == {} and not Author.objects.filter(name="Nadia Okafor").exists()
+        [author] = match_authors([ParsedAuthor("Nadia Okafor")], store.source, known_names=names)
+        assert author.pk is not None
 
 
 def test_a_run_beats_while_it_imports():

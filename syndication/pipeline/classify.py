@@ -12,7 +12,9 @@ names never become user accounts.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
+from django.db import transaction
 from django.db.models import Q
 from taggit.models import Tag
 
@@ -75,6 +77,36 @@ def classify(
     return result
 
 
+class KnownNames:
+    """The authors and tags one import run has already looked up or created, by upper-cased
+    name, so that a long import asks the database only about names it has not met yet.
+
+    A row the run creates is remembered only once the transaction that created it commits: an
+    item rolled back must not leave the next item pointing at a row that never existed.
+    """
+
+    def __init__(self):
+        self.authors: dict[tuple[int, str], Author] = {}
+        self.tags: dict[str, Tag] = {}
+
+    def forget(self) -> None:
+        self.authors.clear()
+        self.tags.clear()
+
+    def remember_author(self, source: Source, key: str, author: Author, *, created: bool):
+        self._remember(self.authors, (source.pk, key), author, created=created)
+
+    def remember_tag(self, key: str, tag: Tag, *, created: bool):
+        self._remember(self.tags, key, tag, created=created)
+
+    @staticmethod
+    def _remember(memo: dict, key, row, *, created: bool) -> None:
+        if created:
+            transaction.on_commit(partial(memo.__setitem__, key, row))
+        else:
+            memo[key] = row
+
+
 def clean_author_name(name: str) -> str:
     return " ".join(strip_control_characters(name or "").split())[:MAX_AUTHOR_NAME].strip()
 
@@ -86,22 +118,30 @@ def find_or_create_author(parsed: ParsedAuthor, source: Source) -> Author | None
 
 
 def match_authors(
-    parsed_authors: Iterable[ParsedAuthor], source: Source, *, default: bool = True
+    parsed_authors: Iterable[ParsedAuthor],
+    source: Source,
+    *,
+    default: bool = True,
+    known_names: KnownNames | None = None,
 ) -> list[Author]:
     """The byline of an item, in order and without repeats; the source's default when empty.
 
-    Every name is looked up in one query; only names seen for the first time cost more
-    (the new author's row).
+    Every name `known_names` does not hold yet is looked up in one query; only names seen for
+    the first time cost more (the new author's row).
     """
+    memo = known_names or KnownNames()
     wanted: dict[str, ParsedAuthor] = {}
     for parsed in parsed_authors:
         name = clean_author_name(parsed.name)
         if name and name.upper() not in wanted and len(wanted) < MAX_AUTHORS:
             wanted[name.upper()] = ParsedAuthor(name=name, url=parsed.url)
-    known: dict[str, Author] = {}
-    if wanted:
+    known: dict[str, Author] = {
+        key: memo.authors[(source.pk, key)] for key in wanted if (source.pk, key) in memo.authors
+    }
+    unknown = [parsed for key, parsed in wanted.items() if key not in known]
+    if unknown:
         same_name = Q()
-        for parsed in wanted.values():
+        for parsed in unknown:
             same_name |= Q(name__iexact=parsed.name)
         # The source's own author first, then the oldest; `iexact` compares like UPPER().
         for author in Author.objects.filter(same_name).order_by("pk"):
@@ -109,6 +149,8 @@ def match_authors(
             mine = author.source_id == source.pk
             if key not in known or (mine and known[key].source_id != source.pk):
                 known[key] = author
+        for key in {parsed.name.upper() for parsed in unknown} & known.keys():
+            memo.remember_author(source, key, known[key], created=False)
     authors: list[Author] = []
     for key, parsed in wanted.items():
         author = known.get(key)
@@ -118,6 +160,7 @@ def match_authors(
                 author.link = parsed.url[:500]
             author.save()
             known[key] = author
+            memo.remember_author(source, key, author, created=True)
         if all(a.pk != author.pk for a in authors):
             authors.append(author)
     if not authors and default and source.default_author_id:
@@ -125,24 +168,32 @@ def match_authors(
     return authors
 
 
-def tags_named(names: Iterable[str]) -> list[Tag]:
+def tags_named(names: Iterable[str], *, known_names: KnownNames | None = None) -> list[Tag]:
     """The tags with these names (ignoring case, as taggit is set up to), in order.
 
-    Every name is looked up in one query; a name no tag has yet becomes a new tag.
+    Every name `known_names` does not hold yet is looked up in one query; a name no tag has
+    yet becomes a new tag.
     """
+    memo = known_names or KnownNames()
     wanted = {name.upper(): name for name in names if name}
     if not wanted:
         return []
-    same_name = Q()
-    for name in wanted.values():
-        same_name |= Q(name__iexact=name)
-    known: dict[str, Tag] = {}
-    for tag in Tag.objects.filter(same_name).order_by("pk"):
-        known.setdefault(tag.name.upper(), tag)
+    known: dict[str, Tag] = {key: memo.tags[key] for key in wanted if key in memo.tags}
+    unknown = [name for key, name in wanted.items() if key not in known]
+    if unknown:
+        same_name = Q()
+        for name in unknown:
+            same_name |= Q(name__iexact=name)
+        for tag in Tag.objects.filter(same_name).order_by("pk"):
+            key = tag.name.upper()
+            if key not in known:
+                known[key] = tag
+                memo.remember_tag(key, tag, created=False)
     tags = []
     for key, name in wanted.items():
         if key not in known:
             known[key] = Tag.objects.create(name=name)
+            memo.remember_tag(key, known[key], created=True)
         if all(tag.pk != known[key].pk for tag in tags):
             tags.append(known[key])
     return tags

@@ -33,9 +33,21 @@ def storable(value: Any) -> Any:
     return value
 
 
+def as_json(value: Any) -> Any:
+    """Dataclasses, wherever they are nested, as dicts; strings and numbers shared, not
+    deep-copied as `dataclasses.asdict` would."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [as_json(part) for part in value]
+    if isinstance(value, dict):
+        return {key: as_json(part) for key, part in value.items()}
+    return value
+
+
 def item_payload(item: ParsedItem) -> dict[str, Any]:
     """The parsed item as JSON, kept for audit and to rebuild the item when accepting a change."""
-    payload = dataclasses.asdict(item)
+    payload = as_json(item)
     for name in ("published", "updated"):
         value = payload[name]
         payload[name] = value.isoformat() if value else None
