@@ -68,6 +68,17 @@ def feed_document(count: int, prefix: str, regions: list[str], themes: list[str]
     ).encode()
 
 
+class StatementCounter:
+    """Counts the SQL statements run on a connection (`connection.execute_wrapper`)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2000)
@@ -105,16 +116,10 @@ def main() -> int:
     )
     run = start_run(RunKind.FEED, source, fetched_from=path.name, status="review")
 
-    queries = 0
-
-    def count(execute, sql, params, many, context):
-        nonlocal queries
-        queries += 1
-        return execute(sql, params, many, context)
-
+    counter = StatementCounter()
     print("importing", flush=True)
     started = time.perf_counter()
-    with connection.execute_wrapper(count):
+    with connection.execute_wrapper(counter):
         run = import_document(
             source,
             parsed,
@@ -133,7 +138,7 @@ def main() -> int:
                 "failed": run.failed,
                 "status": run.status,
                 "seconds": round(seconds, 3),
-                "queries": queries,
+                "queries": counter.count,
             }
         ),
         flush=True,
