@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
-from .sanitize import clean_html, strip_control_characters
+from .sanitize import clean_html, first_paragraph, strip_control_characters
 
 SLUG_MAX_LENGTH = 200
 
@@ -159,6 +159,37 @@ class CanonicalPolicy(models.TextChoices):
     SITE = "site", "Point rel=canonical at this site"
 
 
+class ProvenancePolicy(models.TextChoices):
+    """What happens to a source's live articles when something about their provenance ends
+    (the original is gone, the permission ran out): see docs/provenance-watch.md."""
+
+    FLAG = "flag", "Flag them for editors (they stay live)"
+    WITHDRAW = "withdraw", "Withdraw them (readers get a 410 page with the reason)"
+
+
+class RightsScope(models.TextChoices):
+    FULL = "full", "Full republication"
+    EXCERPT = "excerpt", "Excerpt only (summary and first paragraph, linked to the original)"
+
+
+def first_moment_of(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the newsroom's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+class SourceQuerySet(models.QuerySet):
+    def rights_ended(self, on: datetime.date):
+        """Sources whose permission or licence has expired or been revoked by `on`."""
+        return self.filter(
+            Q(rights__expires_on__lt=on) | Q(rights__revoked_on__lte=on),
+        )
+
+    def withdrawn_for_rights(self, on: datetime.date):
+        """Sources whose live articles leave the site when their rights end, and whose rights
+        have ended by `on`: their articles are no longer published (see `Article.objects`)."""
+        return self.rights_ended(on).filter(on_rights_end=ProvenancePolicy.WITHDRAW)
+
+
 class Source(SluggedModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
@@ -188,8 +219,26 @@ class Source(SluggedModel):
         help_text="Credited when an imported article names no author.",
     )
     is_active = models.BooleanField(default=True)
+    on_rights_end = models.CharField(
+        "when the rights end",
+        max_length=10,
+        choices=ProvenancePolicy.choices,
+        default=ProvenancePolicy.FLAG,
+        help_text="What happens to live articles once the permission or licence expires or "
+        "is revoked. Withdraw takes them down at that moment, with no job to run.",
+    )
+    on_original_gone = models.CharField(
+        "when an original is gone",
+        max_length=10,
+        choices=ProvenancePolicy.choices,
+        default=ProvenancePolicy.FLAG,
+        help_text="What the originals check does when an article's original is deleted, "
+        "retracted or dropped from its feed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -212,6 +261,67 @@ class Source(SluggedModel):
             return f"“{self.name}” has no rights record; add one before publishing its articles."
         return rights.problem(on)
 
+    def rights_record(self) -> "RightsRecord | None":
+        try:
+            return self.rights
+        except RightsRecord.DoesNotExist:
+            return None
+
+
+class RightsRecordQuerySet(models.QuerySet):
+    def ended(self, on: datetime.date | None = None):
+        on = on or timezone.localdate()
+        return self.filter(Q(expires_on__lt=on) | Q(revoked_on__lte=on))
+
+    def expiring(self, within_days: int = 30, on: datetime.date | None = None):
+        """Still valid on `on`, expiring within the next `within_days` days."""
+        on = on or timezone.localdate()
+        return self.filter(
+            expires_on__gte=on,
+            expires_on__lte=on + datetime.timedelta(days=within_days),
+        ).exclude(revoked_on__lte=on)
+
+    def with_live_article_counts(self, now: datetime.datetime | None = None):
+        """Each record with `live_articles`: its source's published articles whose time has
+        come (hidden ones of an ended withdraw-policy source included: those are affected)."""
+        now = now or timezone.now()
+        return self.annotate(
+            live_articles=models.Count(
+                "source__articles",
+                filter=Q(
+                    source__articles__status=ArticleStatus.PUBLISHED,
+                    source__articles__published_at__lte=now,
+                ),
+            )
+        )
+
+    def next_withdrawal_moment(
+        self, now: datetime.datetime | None = None
+    ) -> datetime.datetime | None:
+        """When the next source whose policy is to withdraw loses its rights, or None: the page
+        cache is trusted only until then (articles/site/generation.py)."""
+        now = now or timezone.now()
+        today = timezone.localdate(now)
+        upcoming = self.filter(source__on_rights_end=ProvenancePolicy.WITHDRAW)
+        next_expiry = (
+            upcoming.filter(expires_on__gte=today)
+            .order_by("expires_on")
+            .values_list("expires_on", flat=True)
+            .first()
+        )
+        next_revocation = (
+            upcoming.filter(revoked_on__gt=today)
+            .order_by("revoked_on")
+            .values_list("revoked_on", flat=True)
+            .first()
+        )
+        moments = []
+        if next_expiry is not None:
+            moments.append(first_moment_of(next_expiry + datetime.timedelta(days=1)))
+        if next_revocation is not None:
+            moments.append(first_moment_of(next_revocation))
+        return min(moments, default=None)
+
 
 class RightsRecord(models.Model):
     """On what terms we may republish a source's articles, and how to credit them."""
@@ -232,10 +342,27 @@ class RightsRecord(models.Model):
     evidence_url = models.URLField(max_length=500, blank=True)
     granted_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(
-        null=True, blank=True, help_text="Leave empty when the permission does not expire."
+        null=True,
+        blank=True,
+        help_text="The last day it is valid; leave empty when the permission does not expire.",
     )
+    scope = models.CharField(
+        max_length=10,
+        choices=RightsScope.choices,
+        default=RightsScope.FULL,
+        help_text="Excerpt: pages, feeds and the API show the summary and the first paragraph, "
+        "with a link to the original.",
+    )
+    revoked_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day the holder withdrew the permission: from then on it no longer holds.",
+    )
+    revocation_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RightsRecordQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -260,9 +387,38 @@ class RightsRecord(models.Model):
         on = on or timezone.localdate()
         if self.granted_on and self.granted_on > on:
             return f"Permission for “{self.source}” starts on {self.granted_on:%d %B %Y}."
+        if self.revoked_on and self.revoked_on <= on:
+            reason = f": {self.revocation_reason}" if self.revocation_reason else "."
+            return (
+                f"Permission for “{self.source}” was revoked on {self.revoked_on:%d %B %Y}{reason}"
+            )
         if self.expires_on and self.expires_on < on:
             return f"Permission for “{self.source}” expired on {self.expires_on:%d %B %Y}."
         return None
+
+    def ended_on(self, on: datetime.date | None = None) -> datetime.date | None:
+        """The day the permission stopped holding (the day it expired or was revoked), if it
+        has by `on` (today), else None."""
+        on = on or timezone.localdate()
+        if self.revoked_on and self.revoked_on <= on:
+            return self.revoked_on
+        if self.expires_on and self.expires_on < on:
+            return self.expires_on
+        return None
+
+    def end_notice(self, on: datetime.date | None = None) -> str:
+        """Why readers can no longer read the source's articles here, or '' while it holds."""
+        ended = self.ended_on(on)
+        if ended is None:
+            return ""
+        day = f"{ended.day} {ended:%B %Y}"
+        if self.revoked_on == ended:
+            return f"The permission to republish this article was withdrawn on {day}."
+        return f"The permission to republish this article ended on {day}."
+
+    @property
+    def is_excerpt_only(self) -> bool:
+        return self.scope == RightsScope.EXCERPT
 
     @property
     def licence_url(self) -> str:
@@ -480,12 +636,47 @@ def bylines_with_authors() -> Prefetch:
 
 class ArticleQuerySet(models.QuerySet):
     def published(self, now: datetime.datetime | None = None):
-        """Live on the public site: published, with a publication time that has come.
+        """Live on the public site: published, with a publication time that has come, from a
+        source that still has the right to show it.
 
         A scheduled article is simply a published one whose time is still ahead, so it
-        appears at that time with no job having to flip a flag.
+        appears at that time with no job having to flip a flag. In the same way, the articles
+        of a source whose policy is to withdraw them when its rights end leave the site at
+        that moment (`Source.objects.withdrawn_for_rights`).
         """
-        return self.filter(status=ArticleStatus.PUBLISHED, published_at__lte=now or timezone.now())
+        now = now or timezone.now()
+        return self.filter(status=ArticleStatus.PUBLISHED, published_at__lte=now).exclude(
+            source__in=Source.objects.withdrawn_for_rights(timezone.localdate(now))
+        )
+
+    def withdrawn_for_rights(self, now: datetime.datetime | None = None):
+        """Published articles no longer shown because their source's rights ended and its
+        policy is to withdraw them."""
+        now = now or timezone.now()
+        return self.filter(
+            status=ArticleStatus.PUBLISHED,
+            source__in=Source.objects.withdrawn_for_rights(timezone.localdate(now)),
+        )
+
+    def gone(self, now: datetime.datetime | None = None):
+        """Articles readers get a 410 Gone for: withdrawn by an editor, or taken down because
+        their source's rights ended (see `withdrawn_for_rights`)."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=ArticleStatus.WITHDRAWN)
+            | Q(
+                status=ArticleStatus.PUBLISHED,
+                source__in=Source.objects.withdrawn_for_rights(timezone.localdate(now)),
+            )
+        )
+
+    def flagged_for_rights(self, now: datetime.datetime | None = None):
+        """Live articles whose source's rights ended while its policy keeps them live: they
+        wait for an editor's decision."""
+        now = now or timezone.now()
+        return self.published(now).filter(
+            source__in=Source.objects.rights_ended(timezone.localdate(now))
+        )
 
     def scheduled(self, now: datetime.datetime | None = None):
         return self.filter(status=ArticleStatus.PUBLISHED, published_at__gt=now or timezone.now())
@@ -724,6 +915,14 @@ class Article(SluggedModel):
     def display_status(self) -> str:
         return "Scheduled" if self.is_scheduled else self.get_status_display()
 
+    def rights_end_notice(self) -> str:
+        """Why a published article is no longer shown, when its source's rights ended under a
+        withdraw policy; '' otherwise (the article page then answers 410 with it)."""
+        rights = self.source.rights_record()
+        if rights is None or self.source.on_rights_end != ProvenancePolicy.WITHDRAW:
+            return ""
+        return rights.end_notice()
+
     def publishing_problem(self) -> str | None:
         if not self.title.strip():
             return "An article needs a title before it can be published."
@@ -787,6 +986,22 @@ class Article(SluggedModel):
             return self.source.rights.licence_url
         except RightsRecord.DoesNotExist:
             return ""
+
+    # -- what readers may read: the whole body, or an excerpt -----------------------------
+
+    @property
+    def is_excerpt_only(self) -> bool:
+        """The source's permission or licence allows only an excerpt of its articles."""
+        rights = self.source.rights_record()
+        return rights is not None and rights.is_excerpt_only
+
+    @property
+    def public_body(self) -> str:
+        """The HTML readers get (on the page, in feeds and the API): the whole body, or its
+        first paragraph when only an excerpt may be shown."""
+        if self.is_excerpt_only:
+            return first_paragraph(self.body)
+        return self.body
 
     def canonical_url(self, request=None) -> str:
         if self.source.canonical_policy == CanonicalPolicy.ORIGINAL and self.original_url:

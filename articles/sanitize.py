@@ -8,8 +8,10 @@ import html as html_lib
 import re
 from urllib.parse import urljoin, urlsplit
 
+import lxml.html
 import nh3
 from django.conf import settings
+from lxml import etree
 
 # Feeds legitimately carry bodies of a few hundred kilobytes; anything past this is
 # truncated before the parser sees it, which bounds the sanitizer's time.
@@ -147,6 +149,34 @@ def clean_html(html: str | None, base_url: str | None = None) -> str:
         strip_comments=True,
         clean_content_tags={"script", "style"},
     ).strip()
+
+
+EXCERPT_FALLBACK_WORDS = 60
+
+
+def first_paragraph(html: str | None) -> str:
+    """The first paragraph with text of a sanitized body, as sanitized HTML; for a body with
+    no <p> at all, its first words as one paragraph. What an excerpt-only permission shows."""
+    if not html:
+        return ""
+    if not nesting_depth_exceeds(html):
+        try:
+            fragments = lxml.html.fragments_fromstring(html)
+        except (etree.ParserError, ValueError):
+            fragments = []
+        for fragment in fragments:
+            if isinstance(fragment, str):
+                continue
+            candidates = [fragment] if fragment.tag == "p" else fragment.iter("p")
+            for paragraph in candidates:
+                if paragraph.text_content().strip():
+                    paragraph.tail = None
+                    return clean_html(lxml.html.tostring(paragraph, encoding="unicode"))
+    words = plain_text(html).split()
+    if not words:
+        return ""
+    shown = " ".join(words[:EXCERPT_FALLBACK_WORDS])
+    return f"<p>{html_lib.escape(shown)}{' …' if len(words) > EXCERPT_FALLBACK_WORDS else ''}</p>"
 
 
 def plain_text(html: str | None) -> str:

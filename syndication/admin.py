@@ -14,7 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from articles.models import ArticleStatus, PublishingBlocked, Source, may_publish
+from articles.editorial.admin import ArticleAdmin
+from articles.models import Article, ArticleStatus, PublishingBlocked, Source, may_publish
 from articles.sanitize import is_http_url
 from syndication.discovery import discover_feeds
 from syndication.entry import import_feed, import_url
@@ -27,6 +28,7 @@ from syndication.models import (
     ImportStatus,
     ItemFailure,
     MappingRule,
+    OriginalCheck,
     RunStatus,
     WebSubSubscription,
 )
@@ -705,3 +707,102 @@ class ImportedItemAdmin(ImportRecordAdmin):
         return HttpResponseRedirect(
             reverse("admin:syndication_importeditem_change", args=[record.pk])
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# The originals watch (syndication/originals.py), in the article admin
+
+
+class OriginalGoneFilter(admin.SimpleListFilter):
+    title = "original"
+    parameter_name = "original"
+
+    def lookups(self, request, model_admin):
+        return [("gone", "Gone or retracted"), ("unchecked", "Never checked")]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "gone":
+                return queryset.filter(original_check__flagged=True)
+            case "unchecked":
+                return queryset.filter(original_check__isnull=True)
+        return queryset
+
+
+class OriginalCheckInline(admin.StackedInline):
+    """The last check of the original and its evidence; an editor who has dealt with a flag
+    unticks it (the original is then checked again on the next due run)."""
+
+    model = OriginalCheck
+    can_delete = False
+    extra = 0
+    max_num = 1
+    verbose_name = "check of the original"
+    verbose_name_plural = "check of the original"
+    fields = [("outcome", "last_checked_at", "flagged_at"), "checked_url", "evidence", "flagged"]
+    readonly_fields = ["outcome", "last_checked_at", "flagged_at", "checked_url", "evidence"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class WatchedArticleAdmin(ArticleAdmin):
+    """The editorial article admin with what the originals watch found (syndication depends
+    on articles, so the filter and the evidence are added here rather than there)."""
+
+    list_filter = [ArticleAdmin.list_filter[0], OriginalGoneFilter, *ArticleAdmin.list_filter[1:]]
+    inlines = [*ArticleAdmin.inlines, OriginalCheckInline]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "flagged_originals_count": OriginalCheck.objects.flagged()
+            .filter(article__status=ArticleStatus.PUBLISHED)
+            .count(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+admin.site.unregister(Article)
+admin.site.register(Article, WatchedArticleAdmin)
+
+
+@admin.register(OriginalCheck)
+class OriginalCheckAdmin(admin.ModelAdmin):
+    list_display = ["article", "source", "outcome", "flagged", "last_checked_at"]
+    list_filter = ["flagged", "outcome", ("article__source", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["article__source"]
+    search_fields = ["article__title", "checked_url", "evidence"]
+    date_hierarchy = "last_checked_at"
+    ordering = ["-flagged", "-last_checked_at"]
+    actions = ["clear_flags"]
+    fields = [
+        "article",
+        ("outcome", "last_checked_at", "flagged_at"),
+        "checked_url",
+        ("etag", "last_modified"),
+        "evidence",
+        "flagged",
+    ]
+    readonly_fields = [
+        "article",
+        "outcome",
+        "last_checked_at",
+        "flagged_at",
+        "checked_url",
+        "etag",
+        "last_modified",
+        "evidence",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="source", ordering="article__source__name")
+    def source(self, check):
+        return check.article.source
+
+    @admin.action(description="Clear the flag (an editor has looked)", permissions=["change"])
+    def clear_flags(self, request, queryset):
+        cleared = queryset.filter(flagged=True).update(flagged=False)
+        self.message_user(request, f"{cleared} flag(s) cleared.", messages.SUCCESS)

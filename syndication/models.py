@@ -587,3 +587,60 @@ class ItemFailure(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.position}: {self.message[:80]}"
+
+
+class OriginalOutcome(models.TextChoices):
+    """What the last check of an article's original found (see syndication/originals.py)."""
+
+    ONLINE = "online", "Still online"
+    GONE = "gone", "Gone (404 or 410)"
+    REDIRECTED_HOME = "redirected-home", "Redirects to the home page"
+    DROPPED_FROM_FEED = "dropped-from-feed", "Dropped from its feed"
+    RETRACTED = "retracted", "Retraction notice on the page"
+    UNREACHABLE = "unreachable", "Could not be checked"
+
+
+# Outcomes that say the original is no longer there as it was: the article is flagged.
+GONE_OUTCOMES = (
+    OriginalOutcome.GONE,
+    OriginalOutcome.REDIRECTED_HOME,
+    OriginalOutcome.DROPPED_FROM_FEED,
+    OriginalOutcome.RETRACTED,
+)
+
+
+class OriginalCheckQuerySet(models.QuerySet):
+    def flagged(self):
+        return self.filter(flagged=True)
+
+
+class OriginalCheck(models.Model):
+    """The last look at a live article's original: when, what came back, and the validators
+    for the next, conditional, request. One row per article."""
+
+    article = models.OneToOneField(
+        "articles.Article", on_delete=models.CASCADE, related_name="original_check"
+    )
+    checked_url = models.URLField(max_length=1000, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=20, choices=OriginalOutcome.choices, blank=True)
+    evidence = models.TextField(blank=True, help_text="What the check saw, for editors.")
+    flagged = models.BooleanField(
+        default=False, help_text="The original looks gone or retracted: an editor should look."
+    )
+    flagged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OriginalCheckQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["last_checked_at"], name="original_check_due"),
+            models.Index(
+                fields=["flagged"], name="original_check_flagged", condition=Q(flagged=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"Original of {self.article_id}: {self.get_outcome_display() or 'not checked'}"

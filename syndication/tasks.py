@@ -6,19 +6,25 @@ enqueued only when the surrounding transaction commits, so a rolled-back change 
 
 A cron line or a periodic worker calls `manage.py enqueue_due_feeds` (or the task of the same
 name) every few minutes; each due feed gets its own `import_feed_task`, and WebSub leases
-due for renewal get a `websub_subscribe_task` (see syndication.websub).
+due for renewal get a `websub_subscribe_task` (see syndication.websub). The same pass enqueues
+`check_originals_task` (the originals watch, syndication/originals.py) at most once every
+`ORIGINAL_CHECK_EVERY_MINUTES`.
 """
 
 import datetime
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from articles.models import Source
 from syndication.entry import import_feed
 from syndication.models import Feed, ImportRun, Trigger
+from syndication.originals import check_originals
 from syndication.websub import is_enabled as websub_enabled
 from syndication.websub import renew_due as renew_websub_leases
 
@@ -71,7 +77,40 @@ def enqueue_due_feeds(now: datetime.datetime | None = None) -> list[int]:
     feed_ids = [feed.pk for feed in claim_due_feeds(now)]
     for feed_id in feed_ids:
         transaction.on_commit(partial(import_feed_task.enqueue, feed_id))
+    enqueue_original_checks()
     return feed_ids
+
+
+ORIGINAL_CHECKS_CLAIM = "syndication:original-checks-enqueued"
+
+
+def enqueue_original_checks() -> bool:
+    """Enqueue one run of the originals watch, unless one was enqueued in the last
+    `ORIGINAL_CHECK_EVERY_MINUTES` (by any process sharing the cache). A claim lost with the
+    cache costs at most one early run, which finds only what is due."""
+    every = settings.ORIGINAL_CHECK_EVERY_MINUTES * 60
+    if every <= 0 or not cache.add(ORIGINAL_CHECKS_CLAIM, True, timeout=every):
+        return False
+    transaction.on_commit(check_originals_task.enqueue)
+    return True
+
+
+@task()
+def check_originals_task(limit: int | None = None, source_slug: str | None = None) -> dict:
+    """One run of the originals watch (syndication/originals.py): what it found, by outcome."""
+    source = None
+    if source_slug is not None:
+        source = Source.objects.filter(slug=source_slug).first()
+        if source is None:
+            return {"status": "no such source", "source": source_slug}
+    run = check_originals(limit=limit, source=source)
+    return {
+        "status": "done",
+        "checked": len(run.checked),
+        "flagged": run.flagged,
+        "withdrawn": run.withdrawn,
+        "deferred": run.deferred,
+    }
 
 
 def enqueue_feed_import(feed: Feed, *, requested_by=None) -> None:

@@ -198,6 +198,7 @@ class TestWhatIsShown:
             "licence_url": "https://creativecommons.org/licenses/by/4.0/",
             "copyright_holder": "Delta Courier Media",
             "attribution_wording": "Republished with the permission of the Delta Courier.",
+            "scope": "full",
         }
         assert body["attribution"] == (
             "The original source of this article is Delta Courier, "

@@ -71,13 +71,41 @@ class RightsRecordInline(admin.StackedInline):
     max_num = 1
     fields = [
         "basis",
+        "scope",
         "copyright_holder",
         "attribution_wording",
         ("granted_on", "expires_on"),
+        ("revoked_on", "revocation_reason"),
         "evidence",
         "evidence_url",
         "notes",
     ]
+
+
+EXPIRING_WITHIN_DAYS = 30
+
+
+class RightsEndingFilter(admin.SimpleListFilter):
+    """Sources whose permission or licence runs out soon, or has run out."""
+
+    title = "rights ending"
+    parameter_name = "rights"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("expiring", f"Expiring in the next {EXPIRING_WITHIN_DAYS} days"),
+            ("ended", "Expired or revoked"),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        match self.value():
+            case "expiring":
+                records = RightsRecord.objects.expiring(EXPIRING_WITHIN_DAYS, today)
+                return queryset.filter(rights__in=records)
+            case "ended":
+                return queryset.filter(pk__in=Source.objects.rights_ended(today).values("pk"))
+        return queryset
 
 
 @admin.register(Source)
@@ -92,7 +120,15 @@ class SourceAdmin(admin.ModelAdmin):
         "is_active",
         "article_count",
     ]
-    list_filter = ["is_active", "canonical_policy", "rights__basis"]
+    list_filter = [
+        RightsEndingFilter,
+        "is_active",
+        "canonical_policy",
+        "rights__basis",
+        "rights__scope",
+        "on_rights_end",
+        "on_original_gone",
+    ]
     ordering = ["name"]  # Meta.ordering is dropped from the GROUP BY of the article count
     search_fields = ["name", "homepage", "rights__copyright_holder"]
     autocomplete_fields = ["default_author"]
@@ -102,6 +138,10 @@ class SourceAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "homepage", "logo", "description", "is_active"]}),
         ("On the article page", {"fields": ["canonical_policy", "noindex", "support_appeal"]}),
         ("Imports", {"fields": ["default_author"]}),
+        (
+            "When provenance ends (docs/provenance-watch.md)",
+            {"fields": ["on_rights_end", "on_original_gone"]},
+        ),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -113,6 +153,11 @@ class SourceAdmin(admin.ModelAdmin):
             .annotate(article_count=Count("articles"))
         )
 
+    def changelist_view(self, request, extra_context=None):
+        expiring = RightsRecord.objects.expiring(EXPIRING_WITHIN_DAYS).count()
+        extra_context = {"expiring_rights_count": expiring, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="rights basis", ordering="rights__basis")
     def rights_basis(self, source):
         rights = getattr(source, "rights", None)
@@ -120,7 +165,15 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.display(description="rights status")
     def rights_status(self, source):
-        return source.rights_problem() or "valid"
+        problem = source.rights_problem()
+        if problem:
+            return problem
+        expires_on = source.rights.expires_on
+        if expires_on and expires_on <= timezone.localdate() + datetime.timedelta(
+            days=EXPIRING_WITHIN_DAYS
+        ):
+            return f"valid, expires on {expires_on:%Y-%m-%d}"
+        return "valid"
 
     @admin.display(description="articles", ordering="article_count")
     def article_count(self, source):
@@ -286,6 +339,28 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RightsEndedFilter(admin.SimpleListFilter):
+    """Published articles whose source's permission or licence has ended: still live under a
+    flag policy (an editor decides), or taken down under a withdraw policy."""
+
+    title = "rights ended"
+    parameter_name = "rights_ended"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("flagged", "Flagged: still live"),
+            ("withdrawn", "Taken down by the source's policy"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "flagged":
+                return queryset.flagged_for_rights()
+            case "withdrawn":
+                return queryset.withdrawn_for_rights()
+        return queryset
+
+
 class BylineInline(admin.TabularInline):
     model = Byline
     fields = ["position", "author"]
@@ -323,6 +398,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     ]
     list_filter = [
         StatusFilter,
+        RightsEndedFilter,
         ("source", admin.RelatedOnlyFieldListFilter),
         ("regions", admin.RelatedOnlyFieldListFilter),
         ("themes", admin.RelatedOnlyFieldListFilter),
@@ -339,13 +415,27 @@ class ArticleAdmin(SimpleHistoryAdmin):
     actions = ["send_to_review", "publish", "withdraw", "export_csv", "export_taxonomy"]
     history_list_display = ["status"]
     object_history_list_template = "admin/articles/article/object_history_list.html"
-    readonly_fields = ["lead_image_preview", "withdrawn_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "lead_image_preview",
+        "withdrawn_at",
+        "created_at",
+        "updated_at",
+        "rights_state",
+    ]
     fieldsets = [
         ("Headline", {"fields": ["kicker", "title", "slug", "dek"]}),
         ("Body", {"fields": ["body"]}),
         (
             "Source and original",
-            {"fields": ["source", "original_url", "original_title", "original_published_at"]},
+            {
+                "fields": [
+                    "source",
+                    "rights_state",
+                    "original_url",
+                    "original_title",
+                    "original_published_at",
+                ]
+            },
         ),
         ("Publishing", {"fields": ["status", "published_at", "created_at", "updated_at"]}),
         ("Classification", {"fields": ["regions", "themes", "reports", "tags", "language"]}),
@@ -417,6 +507,19 @@ class ArticleAdmin(SimpleHistoryAdmin):
     @admin.display(description="status", ordering="status")
     def status_label(self, article):
         return article.display_status
+
+    @admin.display(description="rights")
+    def rights_state(self, article):
+        """What the source's rights say about this article today, for the change page."""
+        if article.pk is None:
+            return "—"
+        problem = article.source.rights_problem()
+        if problem is None:
+            return "Valid."
+        notice = article.rights_end_notice()
+        if notice and article.status == ArticleStatus.PUBLISHED:
+            return f"{problem} Taken down by the source's policy: readers get “{notice}”"
+        return problem
 
     @admin.display(description="authors")
     def byline(self, article):
@@ -514,6 +617,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             "awaiting_review_count": Article.objects.awaiting_review().count(),
+            "rights_ended_count": Article.objects.flagged_for_rights().count(),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)

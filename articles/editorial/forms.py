@@ -158,6 +158,7 @@ class SourceAdminForm(forms.ModelForm):
         fields = [
             "name", "slug", "homepage", "logo", "description", "is_active",
             "canonical_policy", "noindex", "support_appeal", "default_author",
+            "on_rights_end", "on_original_gone",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):

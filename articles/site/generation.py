@@ -13,9 +13,11 @@ once, in every process that shares the cache, with no list of keys to delete. Sc
   `region:<slug>`, `tag:<slug>`, `archive:2025`, `archive:2025-03`...
 * `REDIRECTS`, in no page key: whether some redirect has a query string.
 
-Scheduled articles go live with no save, so the time the next one does (the horizon) is kept
-per `SITE` generation: pages are trusted until then, and when it has come `SITE` is moved. A
-commit that schedules, reschedules or unschedules an article refreshes the horizon.
+Scheduled articles go live with no save, and the articles of a source whose rights end under a
+withdraw policy leave with none (docs/provenance-watch.md), so the time of the next such change
+(the horizon) is kept per `SITE` generation: pages are trusted until then, and when it has come
+`SITE` is moved. A commit that schedules, reschedules or unschedules an article refreshes the
+horizon; an edit of a source or rights record moves `SITE`, whose new generation reads it anew.
 
 A generation is a random token rather than a counter: a token that is lost (evicted, or the
 cache restarted) is replaced by a new random one, so a page kept under the old token can never
@@ -134,14 +136,20 @@ def horizon_key(site: str) -> str:
 
 
 def _next_go_live() -> float:
-    from articles.models import Article
+    """When readers' pages next change with no save: a scheduled article goes live, or a
+    source's rights end and its articles leave; 0 for never."""
+    from articles.models import Article, RightsRecord
 
-    next_at = Article.objects.next_publication_time()
+    moments = [
+        Article.objects.next_publication_time(),
+        RightsRecord.objects.next_withdrawal_moment(),
+    ]
+    next_at = min((moment for moment in moments if moment is not None), default=None)
     return next_at.timestamp() if next_at else 0
 
 
 def remember_horizon(key: str) -> float:
     """The horizon (0 for none) stored under `key` unless a commit stored a fresher one first;
-    one indexed query."""
+    three small queries (the next scheduled article, the next expiry and revocation)."""
     cache.add(key, _next_go_live(), HORIZON_SECONDS)
     return cache.get(key, 0)

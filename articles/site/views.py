@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from articles.models import Article, Author, InDepthReport, Region, Source, Theme
+from articles.models import Article, ArticleStatus, Author, InDepthReport, Region, Source, Theme
 from articles.site.pagination import ListingPaginator
 from articles.site.presentation import lead_image
 
@@ -168,8 +168,19 @@ class ArticlePageMixin:
 
 
 def withdrawn_notice(request, article: Article):
-    """410 Gone with a short notice: the one answer for a withdrawn article, at any address."""
-    return render(request, "articles/withdrawn.html", {"article": article}, status=410)
+    """410 Gone with a short notice: the one answer for a withdrawn article, at any address.
+
+    An article taken down because its source's rights ended (under a withdraw policy) gets the
+    same page, with the end of the permission as its reason.
+    """
+    context = {
+        "article": article,
+        "withdrawn_at": article.withdrawn_at,
+        "reason": article.withdrawal_reason,
+    }
+    if article.status != ArticleStatus.WITHDRAWN:
+        context.update(withdrawn_at=None, reason=article.rights_end_notice())
+    return render(request, "articles/withdrawn.html", context, status=410)
 
 
 class ArticleDetailView(ArticlePageMixin, DetailView):
@@ -182,7 +193,12 @@ class ArticleDetailView(ArticlePageMixin, DetailView):
         try:
             return super().get(request, *args, **kwargs)
         except Http404:
-            withdrawn = Article.objects.withdrawn().filter(slug=kwargs["slug"]).first()
+            withdrawn = (
+                Article.objects.gone()
+                .select_related("source__rights")
+                .filter(slug=kwargs["slug"])
+                .first()
+            )
             if withdrawn is None:
                 raise
             return withdrawn_notice(request, withdrawn)

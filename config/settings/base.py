@@ -295,6 +295,14 @@ WEBSUB_LEASE_SECONDS = int(os.environ.get("WEBSUB_LEASE_SECONDS", str(10 * 24 * 
 WEBSUB_FALLBACK_POLL_INTERVAL = int(os.environ.get("WEBSUB_FALLBACK_POLL_INTERVAL", "720"))
 # Ports other than 80/443 that may be fetched (allowed hosts may use any port).
 SYNDICATION_ALLOWED_PORTS = [int(p) for p in env_list("SYNDICATION_ALLOWED_PORTS", "80,443")]
+# The originals watch (docs/provenance-watch.md): originals checked per run, seconds between
+# two requests to one host, requests to one host per run, hours before an original is checked
+# again, and minutes between two runs enqueued by the scheduling pass (`enqueue_due_feeds`).
+ORIGINAL_CHECK_LIMIT = int(os.environ.get("ORIGINAL_CHECK_LIMIT", "50"))
+ORIGINAL_CHECK_HOST_INTERVAL = float(os.environ.get("ORIGINAL_CHECK_HOST_INTERVAL", "5"))
+ORIGINAL_CHECK_PER_HOST = int(os.environ.get("ORIGINAL_CHECK_PER_HOST", "10"))
+ORIGINAL_RECHECK_HOURS = int(os.environ.get("ORIGINAL_RECHECK_HOURS", "24"))
+ORIGINAL_CHECK_EVERY_MINUTES = int(os.environ.get("ORIGINAL_CHECK_EVERY_MINUTES", "60"))
 
 # The read-only JSON API (docs/api.md): requests an anonymous client (one address) may make
 # per window of seconds; 0: no limit.

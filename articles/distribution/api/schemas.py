@@ -36,6 +36,10 @@ class Licence(Schema):
     licence_url: str | None = Field(description="The licence's deed; null for a permission.")
     copyright_holder: str
     attribution_wording: str = Field(description="Wording the holder asked for, or empty.")
+    scope: str = Field(
+        description="full (the whole article may be republished) or excerpt (only the "
+        "summary and the first paragraph)."
+    )
 
 
 class Source(Schema):
@@ -86,10 +90,17 @@ class ArticleSummary(Schema):
     source: Source
     attribution: str = Field(description="The attribution line the article page prints.")
     copyright: str = Field(description="The copyright line the article page prints.")
+    excerpt_only: bool = Field(
+        description="The source allows only an excerpt: `body` is then the first paragraph; "
+        "read the rest at `original_url`."
+    )
 
 
 class Article(ArticleSummary):
-    body: str = Field(description="HTML, sanitized to the site's allow-list.")
+    body: str = Field(
+        description="HTML, sanitized to the site's allow-list; the first paragraph only when "
+        "`excerpt_only` is true."
+    )
 
 
 class ArticlePage(Schema):

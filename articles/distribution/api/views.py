@@ -19,6 +19,7 @@ from taggit.models import Tag
 from articles.distribution.feeds import modified_at
 from articles.models import (
     Article,
+    ArticleStatus,
     Author,
     InDepthReport,
     Region,
@@ -120,6 +121,7 @@ def licence_data(source) -> dict | None:
         "licence_url": rights.licence_url or None,
         "copyright_holder": rights.copyright_holder or source.name,
         "attribution_wording": rights.attribution_wording,
+        "scope": rights.scope,
     }
 
 
@@ -175,6 +177,7 @@ def article_data(request, article: Article) -> dict:
         "source": source_data(request, article.source),
         "attribution": attribution_line(article),
         "copyright": copyright_line(article),
+        "excerpt_only": article.is_excerpt_only,
     }
 
 
@@ -253,23 +256,30 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
     summary="One published article, with its body",
 )
 def get_article(request, slug: str):
-    """A live article with its sanitized body. A withdrawn article answers 410 Gone with
-    when and why; drafts, articles in review and scheduled articles answer 404."""
+    """A live article with its sanitized body (its first paragraph when the source allows only
+    an excerpt). A withdrawn article, or one whose source's rights ended under a withdraw
+    policy, answers 410 Gone with when and why; drafts, articles in review and scheduled
+    articles answer 404."""
     article = Article.objects.published().for_detail().filter(slug=slug).first()
     if article is None:
-        withdrawn = Article.objects.withdrawn().filter(slug=slug).first()
+        withdrawn = (
+            Article.objects.gone().select_related("source__rights").filter(slug=slug).first()
+        )
         if withdrawn is None:
             return Status(404, {"detail": "No published article has this slug."})
+        by_editor = withdrawn.status == ArticleStatus.WITHDRAWN
         return Status(
             410,
             {
                 "detail": "This article has been withdrawn.",
                 "title": withdrawn.title,
-                "withdrawn_at": withdrawn.withdrawn_at,
-                "reason": withdrawn.withdrawal_reason,
+                "withdrawn_at": withdrawn.withdrawn_at if by_editor else None,
+                "reason": withdrawn.withdrawal_reason
+                if by_editor
+                else withdrawn.rights_end_notice(),
             },
         )
-    return {**article_data(request, article), "body": article.body}
+    return {**article_data(request, article), "body": article.public_body}
 
 
 # -- sources, authors and taxonomy --------------------------------------------------------------
