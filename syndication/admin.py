@@ -751,7 +751,13 @@ class WatchedArticleAdmin(ArticleAdmin):
     on articles, so the filter and the evidence are added here rather than there)."""
 
     list_filter = [ArticleAdmin.list_filter[0], OriginalGoneFilter, *ArticleAdmin.list_filter[1:]]
-    inlines = [*ArticleAdmin.inlines, OriginalCheckInline]
+
+    def get_inlines(self, request, obj):
+        """The check's evidence, on the change page of an article whose original was checked."""
+        inlines = super().get_inlines(request, obj)
+        if obj is not None and OriginalCheck.objects.filter(article=obj).exists():
+            return [*inlines, OriginalCheckInline]
+        return inlines
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
