@@ -125,6 +125,21 @@ class TestWhatCountsAsGone:
         for phrase in RETRACTION_PHRASES:
             assert retraction_notice(f"<p>{phrase.upper()}.</p>".encode())
 
+    def test_an_original_on_a_private_address_is_never_fetched_nor_flagged(self, no_network):
+        article = PublishedArticleFactory(
+            original_url="http://169.254.169.254/latest/meta-data/",
+            source=LicensedSourceFactory(on_original_gone=ProvenancePolicy.WITHDRAW),
+        )
+
+        check_originals()
+
+        check = check_of(article)
+        assert check.outcome == OriginalOutcome.UNREACHABLE and not check.flagged
+        assert "not a public address" in check.evidence
+        assert no_network == []
+        article.refresh_from_db()
+        assert article.is_live
+
     def test_a_server_error_flags_nothing_and_is_recorded_as_unchecked(self, server):
         server.routes["/story"] = (503, {}, b"busy")
         article = live_article(server, "/story")
