@@ -681,6 +681,11 @@ class ArticleQuerySet(models.QuerySet):
     def scheduled(self, now: datetime.datetime | None = None):
         return self.filter(status=ArticleStatus.PUBLISHED, published_at__gt=now or timezone.now())
 
+    def scheduled_within(self, window: datetime.timedelta, now: datetime.datetime | None = None):
+        """Scheduled to go live between now and `window` from now."""
+        now = now or timezone.now()
+        return self.scheduled(now).filter(published_at__lte=now + window)
+
     def next_publication_time(self, now: datetime.datetime | None = None):
         """When the next scheduled article goes live, or None when none is scheduled."""
         return (
@@ -932,6 +937,14 @@ class Article(SluggedModel):
         if self.status not in (ArticleStatus.DRAFT, ArticleStatus.WITHDRAWN):
             return False
         self.status = ArticleStatus.REVIEW
+        self.save()
+        return True
+
+    def send_back(self) -> bool:
+        """From review back to draft, for more work before it is reviewed again."""
+        if self.status != ArticleStatus.REVIEW:
+            return False
+        self.status = ArticleStatus.DRAFT
         self.save()
         return True
 

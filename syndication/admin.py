@@ -14,15 +14,19 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from articles.editorial.admin import ArticleAdmin
+from articles.editorial.admin import ArticleAdmin, classify_in_bulk
+from articles.editorial.forms import ClassificationForm
 from articles.models import Article, ArticleStatus, PublishingBlocked, Source, may_publish
 from articles.sanitize import is_http_url
+from articles.search.engine import search_documents_refreshed_once
+from syndication import review
 from syndication.discovery import discover_feeds
 from syndication.entry import import_feed, import_url
 from syndication.fetching.client import UnsafeURL, validate_url
 from syndication.models import (
     Feed,
     FeedHealth,
+    FeedQuerySet,
     ImportedItem,
     ImportRun,
     ImportStatus,
@@ -127,6 +131,30 @@ class FeedAdminForm(forms.ModelForm):
         return status
 
 
+class HealthFilter(admin.SimpleListFilter):
+    """Feeds by health, as the desk counts them."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("failing", "Failing"),
+            ("stale", "Stale: nothing new for a day"),
+            ("dead", "Switched off after failures"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "failing":
+                return queryset.filter(FeedQuerySet.failing_condition())
+            case "stale":
+                return queryset.filter(FeedQuerySet.stale_condition())
+            case "dead":
+                return queryset.filter(FeedQuerySet.dead_condition())
+        return queryset
+
+
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
     form = FeedAdminForm
@@ -144,7 +172,7 @@ class FeedAdmin(admin.ModelAdmin):
         "consecutive_failures",
         "is_active",
     ]
-    list_filter = ["is_active", "format", "default_status", "source"]
+    list_filter = [HealthFilter, "is_active", "format", "default_status", "source"]
     list_select_related = ["source"]
     search_fields = ["url", "title", "source__name"]
     autocomplete_fields = ["source"]
@@ -528,43 +556,104 @@ class ImportRunAdmin(ImportRecordAdmin):
 # Imported items: provenance and the review queue
 
 
+def as_fetched(payload: dict) -> dict:
+    """What the feed said about an item, as the review screens print it (as text)."""
+    return {
+        "title": payload.get("title", ""),
+        "link": payload.get("link", ""),
+        "published": payload.get("published") or "",
+        "summary": payload.get("summary", ""),
+        "content_html": payload.get("content_html", ""),
+        "categories": ", ".join(payload.get("categories") or []),
+    }
+
+
+class ReviewForm(ClassificationForm):
+    """The review screen's form: the article's classification, and a date to schedule it."""
+
+    publish_at = forms.DateTimeField(
+        label="Schedule for",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(
+            attrs={
+                "type": "datetime-local",
+                "data-desk-key": "s",
+                "data-desk-submit": "decision-schedule",
+            },
+            format="%Y-%m-%dT%H:%M",
+        ),
+        help_text="A date and time in the future, in the newsroom's time zone.",
+    )
+
+    def classification_fields(self):
+        return [field for field in self if field.name != "publish_at"]
+
+
 class QueueFilter(admin.SimpleListFilter):
+    """Which part of the imports to list; the review queue itself unless asked otherwise."""
+
     title = "queue"
     parameter_name = "queue"
+    default = "review"
 
     def lookups(self, request, model_admin):
         return [
-            ("review", "Awaiting review (draft or in review)"),
+            ("review", "In review (the queue)"),
+            ("drafts", "Drafts, not yet sent to review"),
             ("changed", "Changed upstream"),
             ("problems", "Date or image problems"),
+            ("all", "Everything imported"),
         ]
 
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        # Django's own "All" means "no parameter", which is the queue here: "all" replaces it.
+        choices = list(super().choices(changelist))
+        return choices[1:]
+
     def queryset(self, request, queryset):
-        if self.value() == "review":
-            return queryset.awaiting_review()
-        if self.value() == "changed":
-            return queryset.upstream_changed()
-        if self.value() == "problems":
-            return queryset.exclude(date_problem="", warnings=[])
+        match self.value():
+            case "review":
+                return queryset.in_review()
+            case "drafts":
+                return queryset.drafts()
+            case "changed":
+                return queryset.upstream_changed()
+            case "problems":
+                return queryset.exclude(date_problem="", warnings=[])
         return queryset
 
 
 @admin.register(ImportedItem)
 class ImportedItemAdmin(ImportRecordAdmin):
+    """The review queue: imported articles waiting for an editor, newest first, each opening
+    on its review screen (`review_view`); the change view is the item's provenance record."""
+
     list_display = [
         "title",
         "source",
         "article_status",
-        "upstream_changed",
+        "upstream_flag",
         "fetched_at",
         "original_link",
         "problems",
     ]
+    list_display_links = None
     list_filter = [QueueFilter, "upstream_changed", "article__status", "source", "feed"]
     list_select_related = ["article", "source"]
     search_fields = ["guid", "original_url", "article__title"]
     date_hierarchy = "fetched_at"
-    actions = ["approve", "publish", "reject", "accept_changes", "dismiss_changes"]
+    actions = [
+        "classify",
+        "approve",
+        "publish",
+        "reject",
+        "accept_changes",
+        "dismiss_changes",
+    ]
     fields = [
         "article",
         ("source", "feed", "run"),
@@ -578,30 +667,61 @@ class ImportedItemAdmin(ImportRecordAdmin):
         "upstream_seen_at",
     ]
     change_form_template = "admin/syndication/importeditem/change_form.html"
+    change_list_template = "admin/syndication/importeditem/change_list.html"
+
+    class Media:
+        css = {"all": ["admin_extra/revisions.css"]}
 
     def has_edit_article_permission(self, request) -> bool:
         return request.user.has_perm("articles.change_article")
 
     def has_publish_article_permission(self, request) -> bool:
-        return request.user.has_perm("articles.publish_article")
+        return may_publish(request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request,
+            {
+                "title": "Review queue",
+                "subtitle": None,
+                "can_publish": may_publish(request.user),
+                **(extra_context or {}),
+            },
+        )
 
     @admin.display(description="article", ordering="article__title")
     def title(self, record: ImportedItem):
         if record.article is None:
-            return format_html("<em>{}</em>", f"deleted ({record})")
-        return record.article.title
+            return format_html(
+                '<a href="{}"><em>{}</em></a>',
+                reverse("admin:syndication_importeditem_change", args=[record.pk]),
+                f"deleted ({record})",
+            )
+        return format_html(
+            '<a href="{}" class="desk-row-link">{}</a>',
+            reverse("admin:syndication_importeditem_review", args=[record.pk]),
+            record.article.title,
+        )
 
     @admin.display(description="status", ordering="article__status")
     def article_status(self, record: ImportedItem) -> str:
         return record.article.display_status if record.article else "—"
+
+    @admin.display(description="upstream", ordering="upstream_changed")
+    def upstream_flag(self, record: ImportedItem):
+        if not record.upstream_changed:
+            return format_html('<span class="desk-quiet" title="{}">—</span>', "Not changed")
+        return format_html('<strong class="desk-badge desk-badge-warning">{}</strong>', "Changed")
 
     @admin.display(description="original")
     def original_link(self, record: ImportedItem):
         if not record.original_url:
             return "—"
         return format_html(
-            '<a href="{}" rel="noopener noreferrer" target="_blank">open</a>',
+            '<a href="{}" rel="noopener noreferrer" target="_blank">open'
+            '<span class="visually-hidden"> the original of “{}” (new tab)</span></a>',
             record.original_url,
+            record.article.title if record.article else record,
         )
 
     @admin.display(description="problems")
@@ -612,6 +732,10 @@ class ImportedItemAdmin(ImportRecordAdmin):
 
     def _articles(self, queryset):
         return [record.article for record in queryset.select_related("article") if record.article]
+
+    @admin.action(description="Classify selected articles…", permissions=["edit_article"])
+    def classify(self, request, queryset):
+        return classify_in_bulk(self, request, queryset, self._articles(queryset))
 
     @admin.action(description="Approve: send to review", permissions=["edit_article"])
     def approve(self, request, queryset):
@@ -664,23 +788,103 @@ class ImportedItemAdmin(ImportRecordAdmin):
                 self.admin_site.admin_view(self.accept_upstream_view),
                 name="syndication_importeditem_accept",
             ),
+            path(
+                "<path:object_id>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="syndication_importeditem_review",
+            ),
             *super().get_urls(),
         ]
+
+    def review_view(self, request, object_id):
+        """One item of the queue: the original beside the cleaned article, its classification
+        and the decisions (publish, schedule, send back, discard); after a decision, the next
+        item of the queue."""
+        record = get_object_or_404(
+            ImportedItem.objects.select_related("article__source__rights", "source", "feed"),
+            pk=unquote(object_id),
+        )
+        if not self.has_view_permission(request, record):
+            raise PermissionDenied
+        if record.article is None:
+            return HttpResponseRedirect(
+                reverse("admin:syndication_importeditem_change", args=[record.pk])
+            )
+        form = ReviewForm(
+            request.POST if request.method == "POST" else None,
+            instance=record.article,
+            admin_site=self.admin_site,
+        )
+        if request.method == "POST":
+            response = self._decide(request, record, form)
+            if response is not None:
+                return response
+        return TemplateResponse(
+            request,
+            "admin/syndication/importeditem/review.html",
+            self._review_context(request, record, form),
+        )
+
+    def _decide(self, request, record: ImportedItem, form: "ReviewForm"):
+        decision = request.POST.get("decision", review.Decision.SAVE)
+        adding_suggestions = decision == "suggestions"
+        if adding_suggestions:
+            decision = review.Decision.SAVE
+        if not review.may_decide(request.user, decision):
+            raise PermissionDenied
+        if not form.is_valid():
+            return None
+        try:
+            with transaction.atomic(), search_documents_refreshed_once():
+                form.save()
+                if adding_suggestions:
+                    review.apply_suggestions(record, review.suggestions(record))
+                done = review.decide(
+                    record, decision, user=request.user, at=form.cleaned_data.get("publish_at")
+                )
+        except (review.DecisionRefused, PublishingBlocked) as reason:
+            form.add_error(None, str(reason))
+            return None
+        self.message_user(request, done, messages.SUCCESS)
+        if decision == review.Decision.SAVE:
+            return HttpResponseRedirect(request.path)
+        following = review.next_to_review(record)
+        if following is None:
+            self.message_user(request, "The review queue is clear.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:syndication_importeditem_changelist"))
+        return HttpResponseRedirect(
+            reverse("admin:syndication_importeditem_review", args=[following.pk])
+        )
+
+    def _review_context(self, request, record: ImportedItem, form) -> dict:
+        payload = record.raw_payload or {}
+        queue = review.review_queue()
+        return {
+            **self.admin_site.each_context(request),
+            "title": record.article.title,
+            "opts": self.model._meta,
+            "record": record,
+            "article": record.article,
+            "as_fetched": as_fetched(payload),
+            "diff": upstream_diff(record) if record.upstream_changed else None,
+            "form": form,
+            "media": self.media + form.media,
+            "suggestions": review.suggestions(record),
+            "decisions": {decision.value for decision in review.decisions_for(request.user)},
+            "can_accept": self.has_edit_article_permission(request),
+            "previous": review.previous_in_queue(record),
+            "next": review.next_in_queue(record),
+            "queue_size": queue.count(),
+            "in_queue": record.article.status == ArticleStatus.REVIEW,
+        }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         record = self.get_object(request, unquote(object_id))
         extra = {}
         if record is not None:
-            payload = record.raw_payload or {}
             extra = {
                 "record": record,
-                "as_fetched": {
-                    "title": payload.get("title", ""),
-                    "link": payload.get("link", ""),
-                    "summary": payload.get("summary", ""),
-                    "content_html": payload.get("content_html", ""),
-                    "categories": ", ".join(payload.get("categories") or []),
-                },
+                "as_fetched": as_fetched(record.raw_payload or {}),
                 "diff": upstream_diff(record),
                 "can_accept": self.has_edit_article_permission(request),
             }

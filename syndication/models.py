@@ -19,6 +19,8 @@ from syndication.fetching.client import UnsafeURL, validate_url
 
 # A feed that keeps failing is retried less and less often, but at least once a day.
 MAX_BACKOFF = datetime.timedelta(hours=24)
+# An active feed with no successful fetch for this long is stale.
+STALE_AFTER = datetime.timedelta(hours=24)
 
 
 def max_consecutive_failures() -> int:
@@ -57,6 +59,26 @@ class FeedQuerySet(models.QuerySet):
         """Active feeds whose next fetch time has come (or that were never fetched)."""
         now = now or timezone.now()
         return self.active().filter(Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=now))
+
+    # The desk's feed figures, as conditions so one aggregate can count them all.
+    @staticmethod
+    def failing_condition() -> Q:
+        """Still fetched, but the last fetch failed."""
+        return Q(is_active=True, consecutive_failures__gt=0)
+
+    @staticmethod
+    def dead_condition() -> Q:
+        """Switched off automatically after too many failures in a row."""
+        return Q(is_active=False) & ~Q(dead_reason="")
+
+    @staticmethod
+    def stale_condition(now: datetime.datetime | None = None) -> Q:
+        """Active, yet nothing fetched successfully for `STALE_AFTER` (never, for a feed
+        older than that)."""
+        since = (now or timezone.now()) - STALE_AFTER
+        return Q(is_active=True) & (
+            Q(last_succeeded_at__lt=since) | Q(last_succeeded_at__isnull=True, created_at__lt=since)
+        )
 
 
 class Feed(models.Model):
@@ -493,6 +515,18 @@ class ImportedItemQuerySet(models.QuerySet):
         """Imported articles nobody has published or rejected yet."""
         return self.filter(article__status__in=[ArticleStatus.DRAFT, ArticleStatus.REVIEW])
 
+    def in_review(self):
+        """The review queue: imported articles sent to an editor's review."""
+        return self.filter(article__status=ArticleStatus.REVIEW)
+
+    def drafts(self):
+        """Imported articles still drafts: not yet sent to review."""
+        return self.filter(article__status=ArticleStatus.DRAFT)
+
+    def queue_order(self):
+        """Newest first, as the review queue lists them."""
+        return self.order_by("-fetched_at", "-pk")
+
 
 class ImportedItem(models.Model):
     """Where an imported article came from, as fetched; the key that stops duplicates."""
@@ -545,6 +579,8 @@ class ImportedItem(models.Model):
     objects = ImportedItemQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "imported item"
+        verbose_name_plural = "review queue"
         ordering = ["-fetched_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

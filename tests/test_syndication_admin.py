@@ -281,10 +281,10 @@ def test_runs_are_read_only_and_list_their_failures(importer_user, server):
 # Review queue
 
 
-def test_the_review_queue_lists_imported_drafts_and_shows_original_beside_stored(editor):
+def test_imported_drafts_are_listed_apart_and_show_the_original_beside_the_stored(editor):
     record = imported(content_html=f"<p>Kept</p><script>alert(1)</script>{HOSTILE}")
 
-    listing = editor.get(ITEMS + "?queue=review")
+    listing = editor.get(ITEMS + "?queue=drafts")
     detail = editor.get(f"{ITEMS}{record.pk}/change/")
 
     assert [r.pk for r in listing.context["cl"].result_list] == [record.pk]
@@ -303,9 +303,10 @@ def test_bulk_approve_publish_and_reject(editor):
         SourceFactory(name="No Rights Daily"), guid="c", link="https://o.example/c"
     )
 
-    action(editor, ITEMS, "approve", [first])
-    response = action(editor, ITEMS, "publish", [second, unlicensed])
-    action(editor, ITEMS, "reject", [first])
+    everything = ITEMS + "?queue=all"
+    action(editor, everything, "approve", [first])
+    response = action(editor, everything, "publish", [second, unlicensed])
+    action(editor, everything, "reject", [first])
 
     statuses = {r.guid: r.article.status for r in ImportedItem.objects.select_related("article")}
     assert statuses == {"a": "withdrawn", "b": "published", "c": "draft"}
@@ -379,7 +380,7 @@ def test_items_with_problems_and_deleted_articles_still_list(chief):
     imported(guid="fine", link="https://o.example/fine")
 
     problems = chief.get(ITEMS + "?queue=problems")
-    everything = chief.get(ITEMS)
+    everything = chief.get(ITEMS + "?queue=all")
 
     assert [r.pk for r in problems.context["cl"].result_list] == [flagged.pk]
     assert everything.status_code == 200 and "deleted (gone)" in everything.content.decode()
@@ -558,7 +559,7 @@ def test_an_editor_may_make_a_feed_publish_by_default(client):
 def test_an_importer_cannot_publish_from_the_review_queue(importer_user):
     record = imported()
 
-    response = action(importer_user, ITEMS, "publish", [record])
+    response = action(importer_user, ITEMS + "?queue=all", "publish", [record])
 
     assert response.status_code == 200
     record.article.refresh_from_db()

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -23,14 +24,17 @@ from articles.editorial.bulk import (
     articles_for_export,
     export_articles,
     export_sources,
+    plan_classification,
     plan_metadata,
 )
 from articles.editorial.csv_export import csv_response
+from articles.editorial.dashboard import EXPIRING_WITHIN_DAYS, SCHEDULE_WINDOW
 from articles.editorial.diff import line_diff
 from articles.editorial.forms import (
     PUBLISH_PERMISSION,
     ArticleAdminForm,
     ArticleBlockOverrideForm,
+    BulkClassificationForm,
     BulkMetadataForm,
     RedirectAdminForm,
     SiteBlockForm,
@@ -60,6 +64,48 @@ def rendition_url(renditions: list[dict]) -> str:
     return default_storage.url(renditions[0]["name"]) if renditions else ""
 
 
+def classify_in_bulk(model_admin, request, selection, articles: list[Article]):
+    """The bulk classification action of a list: a form of what to add to the selected
+    articles, then (on "apply") one plan of `bulk.plan_classification` applied whole.
+    Returns the form page, or None to go back to the list once applied."""
+    applying = "apply" in request.POST
+    form = BulkClassificationForm(
+        request.POST if applying else None, admin_site=model_admin.admin_site
+    )
+    if applying and form.is_valid():
+        data = form.cleaned_data
+        plan = plan_classification(
+            articles,
+            regions=data["regions"],
+            themes=data["themes"],
+            reports=data["reports"],
+            tags=form.tag_names(),
+        )
+        if plan.errors:
+            form.add_error(None, " ".join(plan.errors))
+        else:
+            with search_documents_refreshed_once():
+                changed = apply_plan(plan)
+            model_admin.message_user(
+                request,
+                f"Classification added to {changed} article(s); {plan.unchanged} had it already.",
+                messages.SUCCESS,
+            )
+            return None
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Classify the selected articles",
+        "form": form,
+        "articles": articles,
+        "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+        "action": request.POST.get("action", ""),
+        "select_across": request.POST.get("select_across", "0"),
+        "opts": model_admin.model._meta,
+        "media": model_admin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/desk/bulk_classify.html", context)
+
+
 # ---------------------------------------------------------------------------------------------
 # Sources and rights
 
@@ -80,9 +126,6 @@ class RightsRecordInline(admin.StackedInline):
         "evidence_url",
         "notes",
     ]
-
-
-EXPIRING_WITHIN_DAYS = 30
 
 
 class RightsEndingFilter(admin.SimpleListFilter):
@@ -324,6 +367,7 @@ class StatusFilter(admin.SimpleListFilter):
             (ArticleStatus.DRAFT, "Draft"),
             (ArticleStatus.REVIEW, "In review"),
             ("scheduled", "Scheduled"),
+            ("next-24-hours", "Scheduled in the next 24 hours"),
             (ArticleStatus.PUBLISHED, "Published (live)"),
             (ArticleStatus.WITHDRAWN, "Withdrawn"),
         ]
@@ -332,6 +376,8 @@ class StatusFilter(admin.SimpleListFilter):
         match self.value():
             case "scheduled":
                 return queryset.scheduled()
+            case "next-24-hours":
+                return queryset.scheduled_within(SCHEDULE_WINDOW)
             case ArticleStatus.PUBLISHED:
                 return queryset.published()
             case ArticleStatus.DRAFT | ArticleStatus.REVIEW | ArticleStatus.WITHDRAWN as status:
@@ -412,7 +458,14 @@ class ArticleAdmin(SimpleHistoryAdmin):
     list_per_page = 50
     save_on_top = True
     autocomplete_fields = ["source", "regions", "themes", "reports"]
-    actions = ["send_to_review", "publish", "withdraw", "export_csv", "export_taxonomy"]
+    actions = [
+        "send_to_review",
+        "publish",
+        "withdraw",
+        "classify",
+        "export_csv",
+        "export_taxonomy",
+    ]
     history_list_display = ["status"]
     object_history_list_template = "admin/articles/article/object_history_list.html"
     readonly_fields = [
@@ -580,6 +633,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
             article.withdraw()
             withdrawn += 1
         self.message_user(request, f"{withdrawn} article(s) withdrawn.", messages.SUCCESS)
+
+    @admin.action(description="Classify selected articles…", permissions=["change"])
+    def classify(self, request, queryset):
+        return classify_in_bulk(self, request, queryset, list(queryset.order_by("-pk")))
 
     @admin.action(description="Export taxonomy of selected articles (CSV)", permissions=["view"])
     def export_taxonomy(self, request, queryset):

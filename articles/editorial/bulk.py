@@ -443,6 +443,34 @@ def _plan_article(
     plan.steps.append(save)
 
 
+def plan_classification(
+    articles: Iterable[Article],
+    *,
+    regions: Iterable[Region] = (),
+    themes: Iterable[Theme] = (),
+    reports: Iterable[InDepthReport] = (),
+    tags: Iterable[str] = (),
+) -> BulkPlan:
+    """Add the given regions, themes, reports and tags to each of `articles` (what they
+    already have stays): the same plan a metadata file in "add" mode makes, one row an article."""
+    additions = {
+        "regions": [region.slug for region in regions],
+        "themes": [theme.slug for theme in themes],
+        "reports": [report.slug for report in reports],
+        "tags": list(tags),
+    }
+    additions = {name: values for name, values in additions.items() if values}
+    rows = [
+        Row(
+            "articles", f"article {article.pk}", {"article": article.pk, "mode": "add", **additions}
+        )
+        for article in articles
+    ]
+    plan = BulkPlan(kinds={"articles"})
+    _plan_articles(plan, rows)
+    return plan
+
+
 def _listed(names: list[str]) -> str:
     return ", ".join(sorted(names, key=str.casefold)) or "—"
 

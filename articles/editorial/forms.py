@@ -1,21 +1,29 @@
 """Admin forms: who may choose which status, rich text limited to what the sanitizer keeps."""
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.utils import timezone
 from django_prose_editor.fields import ProseEditorFormField
+from taggit.models import Tag
+from taggit.utils import parse_tags
 
 from articles.models import (
     Article,
     ArticleBlockOverride,
     ArticleStatus,
+    InDepthReport,
     Redirect,
+    Region,
     SiteBlock,
     Source,
+    Theme,
 )
 from articles.sanitize import is_http_url
 from articles.validators import validate_uploaded_image
 
 PUBLISH_PERMISSION = "articles.publish_article"
+# taggit's Tag.name is 100 characters.
+MAX_TAG_LENGTH = 100
 
 # The editor offers only markup that articles.sanitize keeps, so what an editor sees while
 # typing is what readers get. Images, figures and tables are there so that imported bodies
@@ -224,3 +232,81 @@ class BulkMetadataForm(forms.Form):
         else:
             raise forms.ValidationError("Choose a file.")
         return data
+
+
+# --- Classifying: one article on the review screen, or a selection in bulk ----------------------
+
+TAXONOMY_FIELDS = ("regions", "themes", "reports")
+
+
+def use_autocomplete(form: forms.BaseForm, admin_site) -> None:
+    """Give the form's regions, themes, reports and tags the admin's autocomplete widget."""
+    for name in (*TAXONOMY_FIELDS, "tags"):
+        field = form.fields[name]
+        field.widget = AutocompleteSelectMultiple(Article._meta.get_field(name), admin_site)
+        field.widget.choices = field.choices
+
+
+class TagChoices(forms.Form):
+    """Tags chosen among existing ones with autocomplete, plus new ones typed in."""
+
+    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False)
+    new_tags = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Tags that do not exist yet, separated by commas.",
+    )
+
+    def clean_new_tags(self):
+        names = parse_tags(self.cleaned_data["new_tags"])
+        too_long = [name for name in names if len(name) > MAX_TAG_LENGTH]
+        if too_long:
+            raise forms.ValidationError(
+                f"A tag is at most {MAX_TAG_LENGTH} characters: “{too_long[0][:40]}…”."
+            )
+        return names
+
+    def tag_names(self) -> list[str]:
+        names: list[str] = [tag.name for tag in self.cleaned_data.get("tags") or []]
+        for name in self.cleaned_data.get("new_tags") or []:
+            if name.casefold() not in {known.casefold() for known in names}:
+                names.append(name)
+        return names
+
+
+class ClassificationForm(TagChoices, forms.ModelForm):
+    """An article's regions, themes, reports and tags, as the review screen sets them."""
+
+    class Meta:
+        model = Article
+        fields = list(TAXONOMY_FIELDS)
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_autocomplete(self, admin_site)
+        if self.instance.pk and not self.is_bound:
+            self.initial["tags"] = [tag.pk for tag in self.instance.tags.all()]
+
+    def save(self, commit=True):
+        article = super().save(commit=commit)
+        article.tags.set(self.tag_names())
+        return article
+
+
+class BulkClassificationForm(TagChoices):
+    """What to add to every selected article; what they already have stays."""
+
+    regions = forms.ModelMultipleChoiceField(queryset=Region.objects.all(), required=False)
+    themes = forms.ModelMultipleChoiceField(queryset=Theme.objects.all(), required=False)
+    reports = forms.ModelMultipleChoiceField(queryset=InDepthReport.objects.all(), required=False)
+    field_order = [*TAXONOMY_FIELDS, "tags", "new_tags"]
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_autocomplete(self, admin_site)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not any(cleaned.get(name) for name in self.fields):
+            raise forms.ValidationError("Choose at least one region, theme, report or tag.")
+        return cleaned

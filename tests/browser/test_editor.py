@@ -81,18 +81,17 @@ def test_editor_imports_a_feed_reviews_the_draft_and_publishes_it(open_page, edi
     assert "1 created" in message, message
     assert "Succeeded" in message, message
 
-    page.goto("/admin/syndication/importeditem/?queue=review")
-    screenshot(page, "admin review queue")
+    page.goto("/admin/syndication/importeditem/?queue=drafts")
+    screenshot(page, "admin imported drafts")
     row = page.locator("#result_list tbody tr", has_text=TITLE)
     assert row.count() == 1
     assert "Draft" in row.inner_text()
-    row.locator("th a, td a").first.click()
-    page.wait_for_url(re.compile(r".*/admin/syndication/importeditem/\d+/change/"))
-    stored = page.locator("#original-and-stored")
-    assert "solar roof" in stored.inner_text()
-    screenshot(page, "admin review item")
+    row.locator("a.desk-row-link").click()
+    page.wait_for_url(re.compile(r".*/admin/syndication/importeditem/\d+/review/"))
+    assert "solar roof" in page.locator(".desk-cleaned").inner_text()
+    screenshot(page, "admin review draft")
 
-    page.goto("/admin/syndication/importeditem/?queue=review")
+    page.goto("/admin/syndication/importeditem/?queue=drafts")
     page.locator("#result_list tbody tr", has_text=TITLE).locator(
         "input[name=_selected_action]"
     ).check()

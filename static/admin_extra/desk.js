@@ -1,0 +1,111 @@
+/* Keyboard shortcuts of the desk (docs/admin-desk.md); loaded on every admin page.
+ *
+ * An element with data-desk-key="x" is activated by the key x: a field is focused, anything
+ * else is clicked (a link, a submit button, a <summary>). In the review queue's list, j and k
+ * move a highlight through the rows, o opens the highlighted row and x ticks its checkbox.
+ * Keys do nothing while the person is typing in a field or holds a modifier. A field with
+ * data-desk-submit="id" submits with the button of that id when Enter is pressed in it.
+ */
+(function () {
+  "use strict";
+
+  function isTyping(target) {
+    return Boolean(
+      target.closest &&
+        target.closest("input, textarea, select, [contenteditable], .select2-container")
+    );
+  }
+
+  function activate(element) {
+    if (element.matches("input, select, textarea")) {
+      element.focus();
+    } else {
+      element.click();
+    }
+  }
+
+  var rows = [];
+  var current = -1;
+
+  function moveTo(index) {
+    if (!rows.length) {
+      return;
+    }
+    index = Math.max(0, Math.min(rows.length - 1, index));
+    if (current >= 0) {
+      rows[current].classList.remove("desk-current");
+    }
+    current = index;
+    var row = rows[current];
+    row.classList.add("desk-current");
+    var link = row.querySelector("a.desk-row-link") || row.querySelector("a");
+    if (link) {
+      link.focus();
+    }
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function rowKey(key) {
+    if (!document.body.classList.contains("desk-queue") || !rows.length) {
+      return false;
+    }
+    var focusedRow = document.activeElement && document.activeElement.closest("#result_list tbody tr");
+    if (focusedRow) {
+      current = rows.indexOf(focusedRow);
+    }
+    if (key === "j") {
+      moveTo(current + 1);
+    } else if (key === "k") {
+      moveTo(current - 1);
+    } else if (key === "o" && current >= 0) {
+      var link = rows[current].querySelector("a.desk-row-link");
+      if (link) {
+        link.click();
+      }
+    } else if (key === "x" && current >= 0) {
+      var box = rows[current].querySelector("input.action-select");
+      if (box) {
+        box.click();
+      }
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    var target = event.target;
+    if (event.key === "Enter" && target.dataset && target.dataset.deskSubmit) {
+      var button = document.getElementById(target.dataset.deskSubmit);
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+      return;
+    }
+    if (event.key === "Escape" && isTyping(target) && target.blur) {
+      target.blur();
+      return;
+    }
+    if (isTyping(target)) {
+      return;
+    }
+    if (rowKey(event.key)) {
+      event.preventDefault();
+      return;
+    }
+    var selector = '[data-desk-key="' + CSS.escape(event.key) + '"]';
+    var element = document.querySelector(selector);
+    if (element) {
+      event.preventDefault();
+      activate(element);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    rows = Array.prototype.slice.call(document.querySelectorAll("#result_list tbody tr"));
+  });
+})();
