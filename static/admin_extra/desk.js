@@ -5,6 +5,10 @@
  * move a highlight through the rows, o opens the highlighted row and x ticks its checkbox.
  * Keys do nothing while the person is typing in a field or holds a modifier. A field with
  * data-desk-submit="id" submits with the button of that id when Enter is pressed in it.
+ *
+ * Widgets that third-party scripts draw without an accessible name (the search box of an
+ * autocomplete, the two halves of a date-and-time field, the rich-text editor) get the name of
+ * the field they belong to, now and whenever they are drawn again.
  */
 (function () {
   "use strict";
@@ -105,7 +109,67 @@
     }
   });
 
+  function rowLabel(element) {
+    var row = element.closest(".form-row, .flex-container, td, .desk-schedule");
+    var label = row && row.querySelector("label");
+    return label ? label.textContent.replace(/:\s*$/, "").trim() : "";
+  }
+
+  function labelOf(field) {
+    if (field && field.id) {
+      var label = document.querySelector('label[for="' + CSS.escape(field.id) + '"]');
+      if (label) {
+        return label.textContent.replace(/:\s*$/, "").trim();
+      }
+    }
+    return field ? rowLabel(field) : "";
+  }
+
+  function name(element, text) {
+    if (text && !element.hasAttribute("aria-label") && !element.hasAttribute("aria-labelledby")) {
+      element.setAttribute("aria-label", text);
+    }
+  }
+
+  function nameWidgets() {
+    document.querySelectorAll(".select2-search__field").forEach(function (search) {
+      var container = search.closest(".select2-container");
+      var select = container && container.previousElementSibling;
+      name(search, labelOf(select && select.matches("select") ? select : container));
+    });
+    document.querySelectorAll("p.datetime input").forEach(function (input) {
+      if (!input.labels.length) {
+        var part = input.classList.contains("vTimeField") ? "time" : "date";
+        name(input, rowLabel(input) + " (" + part + ")");
+      }
+    });
+    document.querySelectorAll("[contenteditable='true']").forEach(function (editor) {
+      name(editor, rowLabel(editor));
+    });
+    document.querySelectorAll(".tabular td :is(input, select, textarea)").forEach(function (field) {
+      if (field.type === "hidden" || field.labels.length) {
+        return;
+      }
+      var cell = field.closest("td");
+      var header = cell.closest("table").querySelectorAll("thead th")[cell.cellIndex];
+      name(field, header ? header.textContent.trim() : "");
+    });
+  }
+
+  var naming = null;
+  function nameSoon() {
+    if (naming === null) {
+      naming = window.setTimeout(function () {
+        naming = null;
+        nameWidgets();
+      }, 50);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     rows = Array.prototype.slice.call(document.querySelectorAll("#result_list tbody tr"));
+    nameWidgets();
+    new MutationObserver(nameSoon).observe(document.body, { childList: true, subtree: true });
   });
+  window.addEventListener("load", nameWidgets);
 })();
