@@ -439,3 +439,22 @@ def test_bulk_classification_with_nothing_chosen_says_so(editor):
 
     assert response.status_code == 200
     assert "Choose at least one" in response.content.decode()
+
+
+def test_the_article_list_classifies_a_selection_too(editor):
+    first, second = PublishedArticleFactory(), PublishedArticleFactory()
+    theme = ThemeFactory(name="Energy")
+    articles = reverse("admin:articles_article_changelist")
+
+    response = editor.post(
+        articles,
+        {
+            "action": "classify",
+            "_selected_action": [first.pk, second.pk],
+            "apply": "1",
+            "themes": [theme.pk],
+        },
+    )
+
+    assert response.status_code == 302
+    assert [list(a.themes.all()) for a in (first, second)] == [[theme], [theme]]
