@@ -965,9 +965,8 @@ class WatchedArticleAdmin(ArticleAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
-            "flagged_originals_count": OriginalCheck.objects.flagged()
-            .filter(article__status=ArticleStatus.PUBLISHED)
-            .count(),
+            # The same articles as the "original: gone or retracted" filter and the desk.
+            "flagged_originals_count": OriginalCheck.objects.flagged().count(),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)
