@@ -21,6 +21,7 @@ from taggit.managers import TaggableManager
 from taggit.models import Tag
 
 from .sanitize import clean_html, first_paragraph, strip_control_characters
+from .typography import body_fingerprint, typographic_form
 
 SLUG_MAX_LENGTH = 200
 
@@ -146,12 +147,22 @@ class RightsBasis(models.TextChoices):
     PUBLIC_DOMAIN = "public-domain", "Public domain"
 
 
-LICENCE_URLS = {
-    RightsBasis.CC_BY: "https://creativecommons.org/licenses/by/4.0/",
-    RightsBasis.CC_BY_SA: "https://creativecommons.org/licenses/by-sa/4.0/",
-    RightsBasis.CC_BY_ND: "https://creativecommons.org/licenses/by-nd/4.0/",
-    RightsBasis.PUBLIC_DOMAIN: "https://creativecommons.org/publicdomain/mark/1.0/",
+class LicenceVersion(models.TextChoices):
+    V4 = "4.0", "4.0 (International)"
+    V3 = "3.0", "3.0"
+    V2 = "2.0", "2.0"
+
+
+# Creative Commons licences: the part of the deed's address and the short name, by basis.
+CREATIVE_COMMONS = {
+    RightsBasis.CC_BY: ("by", "CC BY"),
+    RightsBasis.CC_BY_SA: ("by-sa", "CC BY-SA"),
+    RightsBasis.CC_BY_ND: ("by-nd", "CC BY-ND"),
 }
+PUBLIC_DOMAIN_MARK = (
+    "https://creativecommons.org/publicdomain/mark/1.0/",
+    "Public Domain Mark 1.0",
+)
 
 
 class CanonicalPolicy(models.TextChoices):
@@ -359,6 +370,13 @@ class RightsRecord(models.Model):
         help_text="The day the holder withdrew the permission: from then on it no longer holds.",
     )
     revocation_reason = models.CharField(max_length=300, blank=True)
+    licence_version = models.CharField(
+        max_length=8,
+        choices=LicenceVersion.choices,
+        default=LicenceVersion.V4,
+        help_text="The version of the Creative Commons licence the source publishes under; "
+        "ignored for permission and public domain.",
+    )
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -421,8 +439,28 @@ class RightsRecord(models.Model):
         return self.scope == RightsScope.EXCERPT
 
     @property
+    def is_creative_commons(self) -> bool:
+        return self.basis in CREATIVE_COMMONS
+
+    @property
+    def forbids_derivatives(self) -> bool:
+        return self.basis == RightsBasis.CC_BY_ND
+
+    @property
     def licence_url(self) -> str:
-        return LICENCE_URLS.get(self.basis, "")
+        """The canonical deed of the licence (or of the public domain mark); '' for a
+        permission."""
+        if self.basis in CREATIVE_COMMONS:
+            path = CREATIVE_COMMONS[self.basis][0]
+            return f"https://creativecommons.org/licenses/{path}/{self.licence_version}/"
+        return PUBLIC_DOMAIN_MARK[0] if self.basis == RightsBasis.PUBLIC_DOMAIN else ""
+
+    @property
+    def licence_name(self) -> str:
+        """The licence as its deed names it: "CC BY-SA 4.0", "Public Domain Mark 1.0"."""
+        if self.basis in CREATIVE_COMMONS:
+            return f"{CREATIVE_COMMONS[self.basis][1]} {self.licence_version}"
+        return PUBLIC_DOMAIN_MARK[1] if self.basis == RightsBasis.PUBLIC_DOMAIN else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -733,6 +771,10 @@ class ArticleQuerySet(models.QuerySet):
                     "block_overrides",
                     queryset=ArticleBlockOverride.objects.only("article", "key", "content", "hide"),
                 ),
+                Prefetch(
+                    "corrections",
+                    queryset=Correction.objects.only("article", "kind", "note", "created_at"),
+                ),
             )
             .defer("search_names", "search_vector")
         )
@@ -789,6 +831,22 @@ class Article(SluggedModel):
         "the lead image.",
     )
     language = models.CharField(max_length=12, default="en")
+    # Licence terms (docs/licence-terms.md): the body as first stored (an import, an accepted
+    # upstream version, the first save of an article typed in), and when an edit last made
+    # its words differ from it.
+    received_body_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Fingerprint of the body's words as received (articles.typography).",
+    )
+    body_changed_at = models.DateTimeField(
+        "body changed from the original",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an edit last made the body's words differ from the original received.",
+    )
 
     # Search (see articles/search/engine.py): Python keeps `search_names` current; on PostgreSQL a
     # trigger rebuilds `search_vector` from the text columns and a GIN index serves queries,
@@ -802,7 +860,14 @@ class Article(SluggedModel):
     search_vector = SearchVectorField(null=True, editable=False)
 
     history = HistoricalRecords(
-        excluded_fields=["lead_image_renditions", "updated_at", "search_names", "search_vector"]
+        excluded_fields=[
+            "lead_image_renditions",
+            "updated_at",
+            "search_names",
+            "search_vector",
+            "received_body_hash",
+            "body_changed_at",
+        ]
     )
     objects = ArticleQuerySet.as_manager()
 
@@ -833,11 +898,15 @@ class Article(SluggedModel):
     def save(self, *args, **kwargs):
         self.tidy()
         self._prepare_lead_image()
-        old_slug = (
-            Article._default_manager.filter(pk=self.pk).values_list("slug", flat=True).first()
-            if self.pk and self.slug
+        stored = (
+            Article._default_manager.filter(pk=self.pk).values("slug", "body").first()
+            if self.pk
             else None
         )
+        old_slug = stored["slug"] if stored and self.slug else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self._note_body_change(stored["body"] if stored else None)
         # No savepoint of its own: inside a caller's transaction (an import, the admin) a
         # failure rolls that back whole; the slug's retry keeps its own savepoint.
         with transaction.atomic(savepoint=False):
@@ -850,12 +919,42 @@ class Article(SluggedModel):
 
     def tidy(self):
         """What every save does to the text fields: control characters out, the body
-        sanitized, a publication date for a published article. Bulk inserts call it too."""
+        sanitized, a publication date for a published article, and for a new article the
+        fingerprint of the body received. Bulk inserts call it too."""
         self.title = strip_control_characters(self.title).strip()[:300]
         self.body = clean_html(self.body, base_url=self.original_url or None)
         self.dek = strip_control_characters(self.dek).strip()
         if self.status == ArticleStatus.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        if self._state.adding and not self.received_body_hash:
+            # The first version stored (an import's, or one typed in) is the one received.
+            self.received_body_hash = body_fingerprint(self.body)
+
+    # -- the original received, and changes to it -----------------------------------------
+
+    def mark_body_as_received(self):
+        """The current body is the original as its source published it (an accepted upstream
+        version): "changes were made" is measured from it from now on."""
+        self.received_body_hash = body_fingerprint(self.body)
+        self.body_changed_at = None
+
+    def _note_body_change(self, stored_body: str | None):
+        if not self.received_body_hash:  # stored before fingerprints were kept
+            return
+        fingerprint = body_fingerprint(self.body)
+        if fingerprint == self.received_body_hash:
+            self.body_changed_at = None
+        elif (
+            self.body_changed_at is None
+            or stored_body is None
+            or body_fingerprint(stored_body) != fingerprint
+        ):
+            self.body_changed_at = timezone.now()
+
+    @property
+    def differs_from_original(self) -> bool:
+        """Whether readers get words other than the source's (typography aside)."""
+        return self.body_changed_at is not None
 
     def _prepare_lead_image(self):
         """Re-encode a newly uploaded lead image and (re)build its renditions.
@@ -892,6 +991,9 @@ class Article(SluggedModel):
             problem = self.source.rights_problem()
             if problem:
                 raise ValidationError({"status": problem})
+            derivatives = self.derivative_problems()
+            if derivatives:
+                raise ValidationError(derivatives)
         if self.original_url:
             from .sanitize import is_http_url
 
@@ -931,7 +1033,71 @@ class Article(SluggedModel):
     def publishing_problem(self) -> str | None:
         if not self.title.strip():
             return "An article needs a title before it can be published."
-        return self.source.rights_problem()
+        problem = self.source.rights_problem()
+        if problem is None:
+            derivatives = self.derivative_problems(status=ArticleStatus.PUBLISHED)
+            problem = " ".join(derivatives.values()) or None
+        return problem
+
+    # -- licence terms ----------------------------------------------------------------------
+
+    def derivative_problems(self, status: str | None = None) -> dict[str, str]:
+        """Why this version of the article may not be published, by field, when its source's
+        licence forbids derivatives (CC BY-ND); {} when it may.
+
+        A published body may change only typographically (articles.typography): its words must
+        stay those received, or, for an article with no record of them, those published. A
+        shortened body is an abridgement and a changed language a translation: derivatives too.
+        `status` is the status the article is about to take (its own by default).
+        """
+        rights = self.source.rights_record() if self.source_id else None
+        if rights is None or not rights.forbids_derivatives:
+            return {}
+        if (status or self.status) != ArticleStatus.PUBLISHED:
+            return {}
+        stored = (
+            Article._default_manager.filter(pk=self.pk).values("status", "body", "language").first()
+            if self.pk
+            else None
+        )
+        was_published = stored is not None and stored["status"] == ArticleStatus.PUBLISHED
+        terms = f"“{self.source}” publishes this article under {rights.licence_name}, which "
+        problems = {}
+        if was_published and self.language != stored["language"]:
+            problems["language"] = (
+                terms + "forbids derivatives, and a translation is one: the language stays "
+                f"“{stored['language']}”."
+            )
+        text = typographic_form(self.body)
+        published_text = typographic_form(stored["body"]) if stored else None
+        if was_published and text == published_text:
+            return problems
+        if self.received_body_hash:
+            allowed = body_fingerprint(self.body) == self.received_body_hash
+        else:
+            allowed = not was_published
+        if not allowed:
+            if published_text is not None and len(text) < len(published_text):
+                problems["body"] = (
+                    terms + "forbids derivatives, and an abridgement is one: the text is "
+                    f"{len(published_text) - len(text)} characters shorter than before. "
+                    "Restore the full text, or withdraw the article."
+                )
+            else:
+                problems["body"] = (
+                    terms + "forbids derivatives: only typographic fixes (spacing, quotes, "
+                    "dashes) may be made to the text received. Restore its wording, or "
+                    "withdraw the article."
+                )
+        return problems
+
+    # -- corrections and updates ------------------------------------------------------------
+
+    def log_change(self, note: str, *, kind: str | None = None, by=None) -> "Correction":
+        """Record a one-line note for readers about a change to this (live) article."""
+        return Correction.objects.create(
+            article=self, note=note, kind=kind or CorrectionKind.UPDATE, created_by=by
+        )
 
     def send_to_review(self):
         if self.status not in (ArticleStatus.DRAFT, ArticleStatus.WITHDRAWN):
@@ -1041,6 +1207,62 @@ class Article(SluggedModel):
         for override in self.block_overrides.all():
             blocks[override.key] = "" if override.hide else override.content
         return blocks
+
+
+class CorrectionKind(models.TextChoices):
+    CORRECTION = "correction", "Correction"
+    UPDATE = "update", "Update"
+
+
+class Correction(models.Model):
+    """A note for readers about a change to a live article, printed under "Corrections and
+    updates" on its page with its date, and in its JSON-LD."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(
+        max_length=20,
+        choices=CorrectionKind.choices,
+        default=CorrectionKind.UPDATE,
+        help_text="A correction fixes a mistake; an update adds or changes information.",
+    )
+    note = models.CharField(max_length=300, help_text="One line for readers: what changed.")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="correction_has_note"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.article}: {self.note}"
+
+    def save(self, *args, **kwargs):
+        self.note = one_line(self.note)[:300]
+        if not self.note:
+            raise ValidationError({"note": "Say in one line what changed."})
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            # A note is a change readers see: the article's last-modified time (its page's
+            # dateModified, its feeds' updated and date_modified, the sitemaps) moves with it.
+            Article._default_manager.filter(
+                pk=self.article_id, updated_at__lt=self.created_at
+            ).update(updated_at=self.created_at)
+
+    def clean(self):
+        if not one_line(self.note):
+            raise ValidationError({"note": "Say in one line what changed."})
+
+
+def one_line(text: str) -> str:
+    return " ".join(strip_control_characters(text or "").split())
 
 
 class Byline(models.Model):

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -16,7 +17,14 @@ from django.utils.html import format_html
 
 from articles.editorial.admin import ArticleAdmin, classify_in_bulk
 from articles.editorial.forms import ClassificationForm
-from articles.models import Article, ArticleStatus, PublishingBlocked, Source, may_publish
+from articles.models import (
+    Article,
+    ArticleStatus,
+    CorrectionKind,
+    PublishingBlocked,
+    Source,
+    may_publish,
+)
 from articles.sanitize import is_http_url
 from articles.search.engine import search_documents_refreshed_once
 from syndication import review
@@ -38,6 +46,7 @@ from syndication.models import (
 )
 from syndication.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_opml, read_opml
 from syndication.pipeline.upstream import (
+    CorrectionNoteRequired,
     accept_upstream_changes,
     dismiss_upstream_changes,
     upstream_diff,
@@ -627,6 +636,40 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UpstreamNoteForm(forms.Form):
+    """The note for readers that accepting an upstream change on a live article needs."""
+
+    note = forms.CharField(
+        label="Note for readers",
+        required=False,
+        max_length=300,
+        help_text="One line, printed with today's date under “Corrections and updates” on "
+        "each live article, e.g. “Updated with the source's new casualty figures.” Required "
+        "when an article is live.",
+    )
+    kind = forms.ChoiceField(
+        label="Kind of note",
+        choices=CorrectionKind.choices,
+        initial=CorrectionKind.UPDATE,
+        required=False,
+    )
+
+    def __init__(self, *args, note_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.note_required = note_required
+
+    def clean_note(self):
+        note = " ".join(self.cleaned_data["note"].split())
+        if self.note_required and not note:
+            raise forms.ValidationError(
+                "A live article changes: say in one line what changed, for its readers."
+            )
+        return note
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or CorrectionKind.UPDATE
+
+
 @admin.register(ImportedItem)
 class ImportedItemAdmin(ImportRecordAdmin):
     """The review queue: imported articles waiting for an editor, newest first, each opening
@@ -767,10 +810,46 @@ class ImportedItemAdmin(ImportRecordAdmin):
                 rejected += 1
         self.message_user(request, f"{rejected} article(s) withdrawn.", messages.SUCCESS)
 
-    @admin.action(description="Accept upstream changes", permissions=["edit_article"])
+    @admin.action(description="Accept upstream changes…", permissions=["edit_article"])
     def accept_changes(self, request, queryset):
-        accepted = sum(accept_upstream_changes(record) for record in queryset.upstream_changed())
-        self.message_user(request, f"Upstream changes accepted on {accepted} article(s).")
+        """A page asking for the note for readers first; its "Accept" posts the action again."""
+        records = list(queryset.upstream_changed().select_related("article"))
+        live = [record for record in records if record.article and record.article.is_live]
+        form = UpstreamNoteForm(
+            request.POST if "apply" in request.POST else None, note_required=bool(live)
+        )
+        if not records:
+            self.message_user(request, "None of the selected items changed upstream.")
+            return None
+        if form.is_bound and form.is_valid():
+            accepted, refused = 0, []
+            for record in records:
+                try:
+                    accepted += accept_upstream_changes(
+                        record,
+                        note=form.cleaned_data["note"],
+                        kind=form.cleaned_data["kind"],
+                        by=request.user,
+                    )
+                except CorrectionNoteRequired as reason:
+                    refused.append(str(reason))
+            self.message_user(request, f"Upstream changes accepted on {accepted} article(s).")
+            for reason in refused:
+                self.message_user(request, reason, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Accept upstream changes",
+            "opts": self.model._meta,
+            "records": records,
+            "live": live,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/syndication/importeditem/accept_upstream.html", context
+        )
 
     @admin.action(description="Dismiss upstream changes", permissions=["edit_article"])
     def dismiss_changes(self, request, queryset):
@@ -872,6 +951,7 @@ class ImportedItemAdmin(ImportRecordAdmin):
             "suggestions": review.suggestions(record),
             "decisions": {decision.value for decision in review.decisions_for(request.user)},
             "can_accept": self.has_edit_article_permission(request),
+            "note_form": UpstreamNoteForm(note_required=record.article.is_live),
             "previous": review.previous_in_queue(record),
             "next": review.next_in_queue(record),
             "queue_size": queue.count(),
@@ -887,6 +967,9 @@ class ImportedItemAdmin(ImportRecordAdmin):
                 "as_fetched": as_fetched(record.raw_payload or {}),
                 "diff": upstream_diff(record),
                 "can_accept": self.has_edit_article_permission(request),
+                "note_form": UpstreamNoteForm(
+                    note_required=bool(record.article and record.article.is_live)
+                ),
             }
         return super().change_view(
             request, object_id, form_url, extra_context={**extra, **(extra_context or {})}
@@ -901,13 +984,27 @@ class ImportedItemAdmin(ImportRecordAdmin):
         record = get_object_or_404(ImportedItem, pk=unquote(object_id))
         if record.article_id is None:
             raise Http404("The article of this item was deleted.")
+        form = UpstreamNoteForm(request.POST)
         if request.POST.get("decision") == "dismiss":
             dismiss_upstream_changes(record)
             self.message_user(request, "Upstream changes dismissed.")
-        elif accept_upstream_changes(record):
-            self.message_user(request, "Upstream changes applied to the article.")
+        elif not form.is_valid():
+            self.message_user(request, "Choose correction or update.", messages.ERROR)
         else:
-            self.message_user(request, "There were no upstream changes to accept.")
+            try:
+                accepted = accept_upstream_changes(
+                    record,
+                    note=form.cleaned_data["note"],
+                    kind=form.cleaned_data["kind"],
+                    by=request.user,
+                )
+            except CorrectionNoteRequired as reason:
+                self.message_user(request, str(reason), messages.ERROR)
+            else:
+                if accepted:
+                    self.message_user(request, "Upstream changes applied to the article.")
+                else:
+                    self.message_user(request, "There were no upstream changes to accept.")
         return HttpResponseRedirect(
             reverse("admin:syndication_importeditem_change", args=[record.pk])
         )

@@ -28,7 +28,7 @@ def article_form_data(article=None, **changes) -> dict:
     """The article change form as a browser submits it, with `changes` applied.
 
     Datetime values may be given as datetimes (or None); they are split into the widget's
-    date and time inputs. An article with bylines keeps them unchanged.
+    date and time inputs. An article with bylines or corrections keeps them unchanged.
     """
     values = {
         "kicker": "",
@@ -84,6 +84,17 @@ def article_form_data(article=None, **changes) -> dict:
             }
         )
     data.update(management_form("block_overrides"))
+    corrections = list(article.corrections.all()) if article is not None else []
+    data.update(management_form("corrections", total=len(corrections), initial=len(corrections)))
+    for index, correction in enumerate(corrections):
+        data.update(
+            {
+                f"corrections-{index}-id": str(correction.pk),
+                f"corrections-{index}-article": str(article.pk),
+                f"corrections-{index}-kind": correction.kind,
+                f"corrections-{index}-note": correction.note,
+            }
+        )
     return data
 
 

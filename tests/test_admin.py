@@ -360,7 +360,10 @@ class TestRevisionHistory:
     def test_compare_view_shows_no_change_the_date_widget_cannot_show(self, chief):
         published_at = timezone.now().replace(microsecond=654321) - datetime.timedelta(hours=2)
         article = PublishedArticleFactory(title="Before the edit", published_at=published_at)
-        chief.post(change_url(article), article_form_data(article, title="After the edit"))
+        chief.post(
+            change_url(article),
+            article_form_data(article, title="After the edit", correction_note="New headline."),
+        )
         older, newer = article.history.order_by("history_date")
         assert newer.published_at != older.published_at  # the widget dropped the microseconds
 

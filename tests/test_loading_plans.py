@@ -29,9 +29,18 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-DETAIL_RELATIONS = ("bylines", "regions", "themes", "reports", "tags", "block_overrides")
+DETAIL_RELATIONS = (
+    "bylines",
+    "regions",
+    "themes",
+    "reports",
+    "tags",
+    "block_overrides",
+    "corrections",
+)
 LISTING_RELATIONS = ("bylines", "regions", "themes")
-# The rows (with source and rights), then bylines, regions, themes, reports, tags, overrides.
+# The rows (with source and rights), then bylines, regions, themes, reports, tags, overrides
+# and corrections.
 DETAIL_QUERIES = 1 + len(DETAIL_RELATIONS)
 # The rows (with source), then bylines, regions and themes.
 LISTING_QUERIES = 1 + len(LISTING_RELATIONS)

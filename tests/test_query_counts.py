@@ -73,8 +73,9 @@ class TestArticlePage:
 
         assert few == many
         # The article with its source and rights, then its bylines, regions, themes, reports,
-        # tags and block overrides; the site blocks; the navigation's regions and themes.
-        assert many == 1 + 6 + 1 + 2
+        # tags, block overrides and corrections; the site blocks; the navigation's regions
+        # and themes.
+        assert many == 1 + 7 + 1 + 2
 
     def test_site_blocks_and_navigation_come_from_the_cache_once_warm(self, client):
         article = richly_related_article(3)
@@ -100,7 +101,7 @@ class TestArticlePage:
 
         assert response.status_code == 200
         # The article joined to its source and rights record, then one query per relation.
-        assert len(statements) == 7
+        assert len(statements) == 8
         assert "articles_rightsrecord" in statements[0]
         assert not any("articles_source" in sql for sql in statements[1:])
 

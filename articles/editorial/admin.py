@@ -46,6 +46,7 @@ from articles.models import (
     ArticleStatus,
     Author,
     Byline,
+    Correction,
     InDepthReport,
     PublishingBlocked,
     Redirect,
@@ -425,6 +426,21 @@ class ArticleBlockOverrideInline(admin.StackedInline):
     verbose_name_plural = "site blocks replaced or hidden on this article"
 
 
+class CorrectionInline(admin.TabularInline):
+    """The corrections and updates log as readers see it; notes are added with an edit (the
+    "Note for readers" field), and a mistaken one can be fixed or deleted here."""
+
+    model = Correction
+    fields = ["created_at", "kind", "note", "created_by"]
+    readonly_fields = ["created_at", "created_by"]
+    extra = 0
+    verbose_name = "note for readers"
+    verbose_name_plural = "corrections and updates (printed on the article page)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
     form = ArticleAdminForm
@@ -432,7 +448,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     class Media:
         css = {"all": ["admin_extra/editorial.css"]}
 
-    inlines = [BylineInline, ArticleBlockOverrideInline]
+    inlines = [BylineInline, ArticleBlockOverrideInline, CorrectionInline]
     list_display = [
         "title",
         "status_label",
@@ -478,6 +494,13 @@ class ArticleAdmin(SimpleHistoryAdmin):
     fieldsets = [
         ("Headline", {"fields": ["kicker", "title", "slug", "dek"]}),
         ("Body", {"fields": ["body"]}),
+        (
+            "Corrections and updates",
+            {
+                "fields": ["correction_note", "correction_kind"],
+                "description": "A live article's readers are told what changed, and when.",
+            },
+        ),
         (
             "Source and original",
             {
@@ -548,6 +571,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
         elif obj.status != ArticleStatus.WITHDRAWN:
             obj.withdrawn_at = None
         super().save_model(request, obj, form, change)
+        if change:
+            form.log_correction(obj, request.user)
 
     def save_related(self, request, form, formsets, change):
         # Bylines, regions, themes, reports and tags change one by one: the article's search

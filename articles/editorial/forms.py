@@ -11,6 +11,7 @@ from articles.models import (
     Article,
     ArticleBlockOverride,
     ArticleStatus,
+    CorrectionKind,
     InDepthReport,
     Redirect,
     Region,
@@ -18,7 +19,8 @@ from articles.models import (
     Source,
     Theme,
 )
-from articles.sanitize import is_http_url
+from articles.sanitize import clean_html, is_http_url
+from articles.typography import differs_beyond_typography
 from articles.validators import validate_uploaded_image
 
 PUBLISH_PERMISSION = "articles.publish_article"
@@ -83,6 +85,21 @@ class ArticleAdminForm(forms.ModelForm):
     can_publish = False
 
     body = rich_text_field(help_text="Formatting is limited to what the public page keeps.")
+    correction_note = forms.CharField(
+        label="Note for readers",
+        required=False,
+        max_length=300,
+        help_text="Required when the title, summary or text of a live article changes "
+        "(typographic fixes aside): one line, printed with today's date under “Corrections "
+        "and updates” on the article page, e.g. “Corrected the name of the mayor.”",
+    )
+    correction_kind = forms.ChoiceField(
+        label="Kind of note",
+        choices=CorrectionKind.choices,
+        initial=CorrectionKind.UPDATE,
+        required=False,
+        help_text="A correction fixes a mistake; an update adds or changes information.",
+    )
 
     class Meta:
         model = Article
@@ -136,7 +153,40 @@ class ArticleAdminForm(forms.ModelForm):
             # Published with no date means "now"; the database refuses a published row
             # without one, and the form checks that constraint before the model could fill it.
             cleaned["published_at"] = timezone.now()
+        if self.changes_live_text(cleaned) and not cleaned.get("correction_note"):
+            self.add_error(
+                "correction_note",
+                forms.ValidationError(
+                    "This article is live and its words change: say in one line what changed, "
+                    "for the corrections and updates log readers see.",
+                    code="correction_note_required",
+                ),
+            )
         return cleaned
+
+    def changes_live_text(self, cleaned) -> bool:
+        """Whether this edit changes the title, summary or text readers see of a live article
+        beyond typography. The instance still holds the stored values here: the model form
+        copies the form's onto it after `clean()`."""
+        article = self.instance
+        if article.pk is None or not article.is_live:
+            return False
+        return any(
+            field in cleaned and differs_beyond_typography(old, new)
+            for field, old, new in (
+                ("title", article.title, cleaned.get("title")),
+                ("dek", article.dek, cleaned.get("dek")),
+                ("body", article.body, clean_html(cleaned.get("body"))),
+            )
+        )
+
+    def log_correction(self, article: Article, user) -> None:
+        """Save the note given with this edit in the article's corrections and updates log
+        (only a live article has one readers can see)."""
+        note = self.cleaned_data.get("correction_note")
+        if note and article.is_live:
+            kind = self.cleaned_data.get("correction_kind") or CorrectionKind.UPDATE
+            article.log_change(note, kind=kind, by=user)
 
 
 class ArticleBlockOverrideForm(forms.ModelForm):

@@ -52,6 +52,13 @@ ARTICLES_PERMISSIONS = {
 }  # fmt: skip
 
 
+# Granted by migration 0008, which created the corrections log.
+CORRECTION_PERMISSIONS = {
+    EDITORS: [f"articles.{action}_correction" for action in ("add", "change", "delete", "view")],
+    IMPORTERS: ["articles.view_correction"],
+}
+
+
 def ensure_permissions(apps, *app_labels: str):
     """Create the permission rows of `app_labels` now (Django does it only after migrate)."""
     from django.contrib.auth.management import create_permissions

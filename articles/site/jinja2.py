@@ -67,6 +67,7 @@ def environment(**options) -> Environment:
         taxonomy=presentation.taxonomy,
         share_links=presentation.share_links,
         article_json_ld=presentation.article_json_ld,
+        licence_notice=presentation.licence_notice,
     )
     env.filters.update(
         date=date,

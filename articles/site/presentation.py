@@ -111,6 +111,38 @@ def copyright_line(article) -> str:
     return f"Copyright © {article.copyright_holder}, {article.copyright_year}"
 
 
+def licence_notice(article) -> dict | None:
+    """The attribution a Creative Commons licence asks for, in its TASL form: the work's title
+    (linked to the original), its authors, its source (linked) and the licence (linked to its
+    deed), and whether and when changes were made to its words. None for other rights."""
+    rights = article.source.rights_record()
+    if rights is None or not rights.is_creative_commons:
+        return None
+    return {
+        "title": article.original_title or article.title,
+        "title_url": article.original_url,
+        "authors": author_names(article),
+        "source_name": article.source.name,
+        "source_url": article.source.homepage,
+        "licence_name": rights.licence_name,
+        "licence_url": rights.licence_url,
+        "changed_at": article.body_changed_at,
+    }
+
+
+def corrections_data(article) -> list[dict]:
+    """The article's corrections and updates as schema.org CorrectionComment items."""
+    return [
+        {
+            "@type": "CorrectionComment",
+            "name": correction.get_kind_display(),
+            "text": correction.note,
+            "datePublished": correction.created_at.isoformat(),
+        }
+        for correction in article.corrections.all()
+    ]
+
+
 def video_mime_type(url: str) -> str:
     return media.video_mime_type(url)
 
@@ -162,6 +194,9 @@ def news_article_data(article, request, page_url: str, image: dict | None) -> di
         data["sourceOrganization"]["url"] = article.source.homepage
     if article.licence_url:
         data["license"] = article.licence_url
+    corrections = corrections_data(article)
+    if corrections:
+        data["correction"] = corrections
     if image:
         data["image"] = [image["absolute_src"]]
     return data

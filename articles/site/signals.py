@@ -349,6 +349,16 @@ def block_override_changed(sender, instance, using, **kwargs):
         trace(article.pk, using)
 
 
+@receiver(post_save, sender=models.Correction)
+@receiver(pre_delete, sender=models.Correction)
+def correction_changed(sender, instance, using, **kwargs):
+    # A note in the corrections log is an edit of a live article: its page, its JSON-LD and
+    # (through its last-modified time) its feed items change.
+    article = instance.article
+    if _is_or_was_visible(article, using):
+        trace(article.pk, using)
+
+
 @receiver(post_save, sender=models.Redirect)
 @receiver(pre_delete, sender=models.Redirect)
 def redirect_changed(sender, instance, using, **kwargs):

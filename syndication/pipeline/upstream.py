@@ -5,7 +5,7 @@ from django.db import (
 )
 
 from articles.editorial.diff import line_diff
-from articles.models import Article
+from articles.models import Article, CorrectionKind, one_line
 from articles.sanitize import clean_html, is_http_url, plain_text
 from syndication.models import (
     ImportedItem,
@@ -40,20 +40,43 @@ def upstream_diff(record: ImportedItem) -> list[tuple[str, str]]:
     return line_diff(before, after, context=2)
 
 
-def accept_upstream_changes(record: ImportedItem, *, download_images: bool = True) -> bool:
+class CorrectionNoteRequired(ValueError):
+    """A live article changes only with a note for its readers; the message says so."""
+
+
+NOTE_REQUIRED = (
+    "“{title}” is live: accepting the upstream change needs a one-line note for its "
+    "corrections and updates log."
+)
+
+
+def accept_upstream_changes(
+    record: ImportedItem,
+    *,
+    note: str = "",
+    kind: str = CorrectionKind.UPDATE,
+    by=None,
+    download_images: bool = True,
+) -> bool:
     """Apply the waiting upstream version to the article (title, summary, body, dates).
 
-    Status, taxonomy, byline and the lead image stay as the editors left them. The new body's
-    pictures are fetched before any row is locked, as on import (`download_images=False` links
-    them instead). Returns False when there was nothing to accept.
+    Status, taxonomy, byline and the lead image stay as the editors left them. The new body is
+    the original received from now on (see docs/licence-terms.md). On a live article `note`
+    is required (`CorrectionNoteRequired` otherwise) and goes to its corrections and updates
+    log, as `kind`, written `by` a user. The new body's pictures are fetched before any row is
+    locked, as on import (`download_images=False` links them instead). Returns False when
+    there was nothing to accept.
     """
     prepared_hash, prepared_body = "", ("", [])
+    note = one_line(note)
     pending = (
         ImportedItem.objects.filter(pk=record.pk, upstream_changed=True)
         .select_related("article")
         .first()
     )
     if pending is not None and pending.article is not None:
+        if pending.article.is_live and not note:
+            raise CorrectionNoteRequired(NOTE_REQUIRED.format(title=pending.article.title))
         prepared_hash = pending.upstream_hash
         prepared_body = _upstream_body(pending, pending.article, download=download_images)
     with transaction.atomic():
@@ -73,7 +96,12 @@ def accept_upstream_changes(record: ImportedItem, *, download_images: bool = Tru
         article.original_url = link[:1000]
         if new.published is not None:
             article.original_published_at = new.published
+        if article.is_live and not note:
+            raise CorrectionNoteRequired(NOTE_REQUIRED.format(title=article.title))
+        article.mark_body_as_received()
         article.save()
+        if article.is_live:
+            article.log_change(note, kind=kind, by=by)
         record.raw_payload = record.upstream_payload
         record.content_hash = record.upstream_hash
         record.upstream_changed = False
