@@ -128,7 +128,9 @@ class TestImporters:
         published_at = article.published_at
         response = importer.get(change_url(article))
         assert "status" not in response.context["adminform"].form.fields
-        data = article_form_data(article, title="Typo in the title")
+        data = article_form_data(
+            article, title="Typo in the title", correction_note="Fixed a typo in the title."
+        )
         del data["status"]
         assert importer.post(change_url(article), data).status_code == 302
         article.refresh_from_db()
