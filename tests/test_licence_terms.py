@@ -143,6 +143,26 @@ class TestOriginalReceived:
         assert article.received_body_hash == body_fingerprint(article.body)
         assert article.received_body_hash == body_fingerprint(ORIGINAL)
 
+    def test_articles_of_a_long_feed_stored_together_remember_theirs_too(self):
+        from syndication.entry import import_document
+        from syndication.items import ParsedFeed
+        from syndication.models import RunKind
+        from syndication.pipeline.runs import start_run
+
+        source = licensed_source()
+        items = [
+            ParsedItem(guid=f"g-{n}", title=f"Piece {n}", link=f"https://o.example/{n}",
+                       content_html=f"<p>Story number {n} — “quoted”.</p>")
+            for n in range(5)
+        ]  # fmt: skip
+        run = start_run(RunKind.FEED, source, fetched_from="memory")
+        import_document(source, ParsedFeed(format="rss", items=items), run=run)
+
+        articles = Article.objects.filter(source=source).order_by("title")
+        assert [a.received_body_hash for a in articles] == [
+            body_fingerprint(f'<p>Story number {n} - "quoted".</p>') for n in range(5)
+        ]
+
     def test_a_typographic_edit_is_no_change(self):
         article = ArticleFactory(body=ORIGINAL)
 
