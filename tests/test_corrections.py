@@ -347,17 +347,28 @@ class TestUpstreamNote:
         assert correction.note == "New year from the source."
         assert correction.created_by == editor.user
 
+    def test_the_desk_review_screen_offers_the_note_too(self, editor):
+        record = imported(content_html="<p>The quay was rebuilt in 1890.</p>")
+        record.article.send_to_review()
+        with_upstream_change(record, "<p>The quay was rebuilt in 1892.</p>")
+
+        screen = editor.get(reverse("admin:syndication_importeditem_review", args=[record.pk]))
+
+        assert 'name="note"' in screen.content.decode()
+
     def test_the_bulk_action_asks_for_the_note_on_a_page_of_its_own(self, editor):
         first = live_import(guid="a", link="https://origin.example/a")
         second = live_import(guid="b", link="https://origin.example/b")
         selected = [str(first.pk), str(second.pk)]
         chosen = {"action": "accept_changes", "_selected_action": selected}
 
-        asked = editor.post(ITEMS, chosen)
-        without_note = editor.post(ITEMS, {**chosen, "apply": "1", "note": " "})
+        changed = ITEMS + "?queue=changed"  # the list the action is chosen from
+
+        asked = editor.post(changed, chosen)
+        without_note = editor.post(changed, {**chosen, "apply": "1", "note": " "})
         assert ImportedItem.objects.upstream_changed().count() == 2
         done = editor.post(
-            ITEMS, {**chosen, "apply": "1", "note": "Figures updated.", "kind": "update"}
+            changed, {**chosen, "apply": "1", "note": "Figures updated.", "kind": "update"}
         )
 
         assert asked.status_code == 200
