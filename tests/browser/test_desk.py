@@ -168,11 +168,14 @@ def desk_screens(demo_queue) -> dict[str, str]:
         "review queue": f"{QUEUE}?queue=review",
         "review screen": f"{QUEUE}{demo_queue.pk}/review/",
         "article form": f"/admin/articles/article/{demo_queue.article_id}/change/",
+        "feeds": "/admin/syndication/feed/",
     }
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("screen", ["desk", "review queue", "review screen", "article form"])
+@pytest.mark.parametrize(
+    "screen", ["desk", "review queue", "review screen", "article form", "feeds"]
+)
 def test_desk_screens_have_no_serious_accessibility_violation(open_page, demo_queue, screen, width):
     page, watch = open_page(viewport=WIDTHS[width])
     log_in(page)
