@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
+from . import similarity
 from .sanitize import clean_html, first_paragraph, strip_control_characters
 from .typography import body_fingerprint, typographic_form
 
@@ -775,6 +776,16 @@ class ArticleQuerySet(models.QuerySet):
                     "corrections",
                     queryset=Correction.objects.only("article", "kind", "note", "created_at"),
                 ),
+                Prefetch(
+                    "also_reported_by",
+                    queryset=AlsoReportedBy.objects.select_related("source").only(
+                        "article",
+                        "original_url",
+                        "source__name",
+                        "source__slug",
+                        "source__homepage",
+                    ),  # fmt: skip
+                ),
             )
             .defer("search_names", "search_vector")
         )
@@ -1326,3 +1337,151 @@ class Redirect(models.Model):
 
     def target(self) -> str:
         return self.article.get_absolute_url() if self.article_id else self.target_url
+
+
+# ---------------------------------------------------------------------------------------------
+# Similarity: what finds the same story under another source (articles/similarity.py)
+
+
+class ContentSignatureQuerySet(models.QuerySet):
+    def store(self, pairs) -> int:
+        """Store the signatures of (article, signature or None) pairs of articles that have
+        none yet: one INSERT of signatures and one of their lookup keys, whatever their
+        number. Returns how many were stored."""
+        signatures, keys = [], []
+        for article, signature in pairs:
+            if signature is None:
+                continue
+            signatures.append(
+                ContentSignature(
+                    article=article,
+                    minhash=signature.minhash_bytes(),
+                    shingles=signature.shingle_bytes(),
+                    text_hash=signature.text_hash,
+                )
+            )
+            keys.extend(
+                SimilarityBand(article=article, band_hash=key) for key in signature.lookup_keys
+            )
+        if signatures:
+            self.bulk_create(signatures)
+            SimilarityBand.objects.bulk_create(keys, batch_size=5000)
+        return len(signatures)
+
+    def forget(self, article_ids) -> None:
+        SimilarityBand.objects.filter(article_id__in=article_ids).delete()
+        self.filter(article_id__in=article_ids).delete()
+
+    def refresh(self, article: "Article") -> None:
+        """Recompute an article's signature from its current title and body."""
+        self.forget([article.pk])
+        self.store([(article, similarity.signature(article.title, article.body))])
+
+    def refresh_many(self, articles) -> int:
+        """Recompute the signatures of many articles at once (backfills); returns how many
+        were stored (an article with no words has none)."""
+        articles = list(articles)
+        self.forget([article.pk for article in articles])
+        return self.store(
+            (article, similarity.signature(article.title, article.body)) for article in articles
+        )
+
+    def candidates(
+        self, signature: similarity.Signature, *, exclude=None
+    ) -> list[similarity.Match]:
+        """Articles whose text is like `signature`'s, best first (see `candidates_of`)."""
+        key = exclude.pk if exclude is not None else 0
+        return self.candidates_of({key: signature})[key]
+
+    def candidates_of(
+        self, signatures: dict[int, similarity.Signature]
+    ) -> dict[int, list[similarity.Match]]:
+        """For each article id of `signatures`, the other articles whose text is like its
+        signature's, best first. Two indexed queries whatever their number: the articles
+        sharing a lookup key (an LSH band, or the exact text's key), then the shingles of those
+        candidates, on which each is scored."""
+        holders: dict[int, list[int]] = {}
+        for article_id, signature in signatures.items():
+            for key in signature.lookup_keys:
+                holders.setdefault(key, []).append(article_id)
+        found: dict[int, set[int]] = {article_id: set() for article_id in signatures}
+        sharing = SimilarityBand.objects.filter(band_hash__in=list(holders))
+        for other, key in sharing.values_list("article_id", "band_hash"):
+            for article_id in holders[key]:
+                if other != article_id:
+                    found[article_id].add(other)
+        for article_id, others in found.items():
+            found[article_id] = set(sorted(others)[-similarity.MAX_CANDIDATES :])
+        wanted = set().union(*found.values())
+        rows = self.filter(article_id__in=wanted).values_list("article_id", "shingles", "text_hash")
+        stored = {row[0]: row[1:] for row in rows} if wanted else {}
+        return {
+            article_id: similarity.best_matches(
+                signature,
+                [(other, *stored[other]) for other in found[article_id] if other in stored],
+            )
+            for article_id, signature in signatures.items()
+        }
+
+
+class ContentSignature(models.Model):
+    """An article's similarity signature (articles/similarity.py): its MinHash (what its band
+    keys were made from), its shingles (what candidates are scored on) and the hash of its
+    exact text. Derived from the title and body, so not an editorial fact."""
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="signature"
+    )
+    minhash = models.BinaryField()
+    shingles = models.BinaryField()
+    text_hash = models.CharField(max_length=64)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    objects = ContentSignatureQuerySet.as_manager()
+
+    def __str__(self):
+        return f"signature of {self.article_id}"
+
+
+class SimilarityBand(models.Model):
+    """One lookup key of an article's signature (an LSH band, or its exact text); articles
+    sharing a key are candidates."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="similarity_bands")
+    band_hash = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            # Candidate lookup reads article ids from this index alone.
+            models.Index(fields=["band_hash", "article"], name="similarity_band_lookup"),
+        ]
+
+    def __str__(self):
+        return f"{self.band_hash} of {self.article_id}"
+
+
+class AlsoReportedBy(models.Model):
+    """Another outlet that ran the same story: credited in the article's attribution block
+    when an editor kept one of two duplicates and credited both sources."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="also_reported_by")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    original_url = models.URLField("original URL", max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "also reported by"
+        verbose_name_plural = "also reported by"
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "source"], name="also_reported_by_once_per_source"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article} also reported by {self.source}"
+
+    @property
+    def link(self) -> str:
+        return self.original_url or self.source.homepage or self.source.get_absolute_url()

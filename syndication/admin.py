@@ -9,7 +9,13 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,6 +47,7 @@ from syndication.models import (
     ItemFailure,
     MappingRule,
     OriginalCheck,
+    PossibleDuplicate,
     RunStatus,
     WebSubSubscription,
 )
@@ -492,6 +499,7 @@ class ImportRunAdmin(ImportRecordAdmin):
         "flagged_changed",
         "skipped",
         "failed",
+        "possible_duplicates",
         "anomaly_flag",
         "dry_run",
         "trigger",
@@ -507,6 +515,7 @@ class ImportRunAdmin(ImportRecordAdmin):
         ("started_at", "heartbeat_at", "finished_at"),
         ("trigger", "triggered_by", "requested_status"),
         ("created", "updated", "unchanged", "flagged_changed", "skipped", "failed"),
+        "possible_duplicates",
         "error_message",
         "anomaly",
         "notes_text",
@@ -670,6 +679,24 @@ class UpstreamNoteForm(forms.Form):
         return self.cleaned_data["kind"] or CorrectionKind.UPDATE
 
 
+class PossibleDuplicateFilter(admin.SimpleListFilter):
+    title = "possible duplicates"
+    parameter_name = "duplicates"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("undecided", "Waiting for a decision"),
+            ("any", "Any, decided or not"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "undecided":
+            return queryset.with_undecided_duplicates()
+        if self.value() == "any":
+            return queryset.with_possible_duplicates()
+        return queryset
+
+
 @admin.register(ImportedItem)
 class ImportedItemAdmin(ImportRecordAdmin):
     """The review queue: imported articles waiting for an editor, newest first, each opening
@@ -679,13 +706,21 @@ class ImportedItemAdmin(ImportRecordAdmin):
         "title",
         "source",
         "article_status",
+        "possible_duplicate",
         "upstream_flag",
         "fetched_at",
         "original_link",
         "problems",
     ]
     list_display_links = None
-    list_filter = [QueueFilter, "upstream_changed", "article__status", "source", "feed"]
+    list_filter = [
+        QueueFilter,
+        PossibleDuplicateFilter,
+        "upstream_changed",
+        "article__status",
+        "source",
+        "feed",
+    ]
     list_select_related = ["article", "source"]
     search_fields = ["guid", "original_url", "article__title"]
     date_hierarchy = "fetched_at"
@@ -708,6 +743,7 @@ class ImportedItemAdmin(ImportRecordAdmin):
         "warnings",
         "upstream_changed",
         "upstream_seen_at",
+        "duplicate_links",
     ]
     change_form_template = "admin/syndication/importeditem/change_form.html"
     change_list_template = "admin/syndication/importeditem/change_list.html"
@@ -755,6 +791,41 @@ class ImportedItemAdmin(ImportRecordAdmin):
         if not record.upstream_changed:
             return format_html('<span class="desk-quiet" title="{}">—</span>', "Not changed")
         return format_html('<strong class="desk-badge desk-badge-warning">{}</strong>', "Changed")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_best_undecided_duplicate()
+
+    @admin.display(description="possible duplicate", ordering="duplicate_similarity")
+    def possible_duplicate(self, record: ImportedItem):
+        if getattr(record, "duplicate_link", None) is None:
+            return "—"
+        return format_html(
+            '<a href="{}">compare ({})</a>',
+            reverse("admin:syndication_possibleduplicate_compare", args=[record.duplicate_link]),
+            f"{record.duplicate_similarity:.0%}",
+        )
+
+    @admin.display(description="possible duplicates")
+    def duplicate_links(self, record: ImportedItem):
+        if record.article_id is None:
+            return "—"
+        links = PossibleDuplicate.objects.involving(record.article_id).select_related(
+            "article", "duplicate_of"
+        )
+        rows = [
+            format_html(
+                '<li><a href="{}">{} “{}”</a> ({}, {})</li>',
+                link.get_absolute_url(),
+                "Compare with",
+                link.other_than(record.article_id).title,
+                f"{link.similarity:.0%} {link.get_kind_display().lower()}",
+                link.get_decision_display().lower(),
+            )
+            for link in links
+        ]
+        if not rows:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html("".join(["{}"] * len(rows)), *rows))
 
     @admin.display(description="original")
     def original_link(self, record: ImportedItem):
@@ -860,8 +931,66 @@ class ImportedItemAdmin(ImportRecordAdmin):
 
     # -- the review screen -------------------------------------------------------------
 
+    # -- possible duplicates -------------------------------------------------------------
+
+    def compare_duplicates_view(self, request, link_id):
+        """The later article beside the earlier one it looks like, and the three decisions."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        link = get_object_or_404(PossibleDuplicate.objects.for_comparison(), pk=link_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Possible duplicate",
+            "opts": self.model._meta,
+            "link": link,
+            "pair": [("Later", link.article), ("Earlier", link.duplicate_of)],
+            "may_keep_both": self.has_edit_article_permission(request),
+            "may_withdraw": self.has_publish_article_permission(request),
+        }
+        return TemplateResponse(request, "admin/syndication/possible_duplicate.html", context)
+
+    def decide_duplicate_view(self, request, link_id):
+        """Keep both, discard the later article, or keep one crediting both sources; POST only."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        decision = request.POST.get("decision", "")
+        if decision not in DUPLICATE_DECISIONS:
+            return HttpResponseBadRequest("Unknown decision.")
+        needs_publish = decision != "keep-both"
+        allowed = (
+            self.has_publish_article_permission(request)
+            if needs_publish
+            else self.has_edit_article_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        with transaction.atomic():
+            link = get_object_or_404(
+                PossibleDuplicate.objects.select_for_update(of=("self",)), pk=link_id
+            )
+            if link.is_decided:
+                self.message_user(
+                    request,
+                    f"Already decided: {link.get_decision_display().lower()}.",
+                    messages.WARNING,
+                )
+            else:
+                DUPLICATE_DECISIONS[decision](link, request.user)
+                self.message_user(request, f"{link.get_decision_display()}.", messages.SUCCESS)
+        return HttpResponseRedirect(link.get_absolute_url())
+
     def get_urls(self):
         return [
+            path(
+                "possible-duplicates/<int:link_id>/",
+                self.admin_site.admin_view(self.compare_duplicates_view),
+                name="syndication_possibleduplicate_compare",
+            ),
+            path(
+                "possible-duplicates/<int:link_id>/decide/",
+                self.admin_site.admin_view(self.decide_duplicate_view),
+                name="syndication_possibleduplicate_decide",
+            ),
             path(
                 "<path:object_id>/accept-upstream/",
                 self.admin_site.admin_view(self.accept_upstream_view),
@@ -1112,3 +1241,11 @@ class OriginalCheckAdmin(admin.ModelAdmin):
     def clear_flags(self, request, queryset):
         cleared = queryset.filter(flagged=True).update(flagged=False)
         self.message_user(request, f"{cleared} flag(s) cleared.", messages.SUCCESS)
+
+
+DUPLICATE_DECISIONS = {
+    "keep-both": lambda link, user: link.keep_both(user),
+    "discard": lambda link, user: link.discard(user),
+    "keep-later": lambda link, user: link.keep_one(user, link.article),
+    "keep-earlier": lambda link, user: link.keep_one(user, link.duplicate_of),
+}

@@ -10,11 +10,11 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import ArticleStatus
+from articles.models import AlsoReportedBy, Article, ArticleStatus
 from syndication.fetching.client import UnsafeURL, validate_url
 
 # A feed that keeps failing is retried less and less often, but at least once a day.
@@ -430,6 +430,11 @@ class ImportRun(models.Model):
     )
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    possible_duplicates = models.PositiveIntegerField(
+        default=0,
+        help_text="New articles linked to an article like them (any source) for an editor to "
+        "compare; counted beside the outcomes, not as one.",
+    )
     error_message = models.TextField(blank=True)
     anomaly = models.CharField(
         max_length=500,
@@ -471,6 +476,8 @@ class ImportRun(models.Model):
         counts = ", ".join(
             f"{value} {name.replace('_', ' ')}" for name, value in self.counts().items()
         )
+        if self.possible_duplicates:
+            counts += f"; {self.possible_duplicates} possible duplicate(s)"
         return f"{self.get_status_display()}: {counts}"
 
     def beat(self, now: datetime.datetime | None = None) -> None:
@@ -526,6 +533,27 @@ class ImportedItemQuerySet(models.QuerySet):
     def queue_order(self):
         """Newest first, as the review queue lists them."""
         return self.order_by("-fetched_at", "-pk")
+
+    def with_possible_duplicates(self):
+        """Items whose article was linked to an earlier one like it."""
+        return self.filter(Exists(PossibleDuplicate.objects.filter(article=OuterRef("article"))))
+
+    def with_undecided_duplicates(self):
+        links = PossibleDuplicate.objects.undecided().filter(article=OuterRef("article"))
+        return self.filter(Exists(links))
+
+    def with_best_undecided_duplicate(self):
+        """Annotate each item with its closest undecided link (`duplicate_link`, its id, and
+        `duplicate_similarity`), or None: two subqueries, whatever the number of rows."""
+        best = (
+            PossibleDuplicate.objects.undecided()
+            .filter(article=OuterRef("article"))
+            .order_by("-similarity", "pk")
+        )
+        return self.annotate(
+            duplicate_link=Subquery(best.values("pk")[:1]),
+            duplicate_similarity=Subquery(best.values("similarity")[:1]),
+        )
 
 
 class ImportedItem(models.Model):
@@ -680,3 +708,146 @@ class OriginalCheck(models.Model):
 
     def __str__(self):
         return f"Original of {self.article_id}: {self.get_outcome_display() or 'not checked'}"
+
+
+class DuplicateKind(models.TextChoices):
+    EXACT = "exact", "Exact copy"
+    NEAR = "near", "Near duplicate"
+
+
+class DuplicateDecision(models.TextChoices):
+    UNDECIDED = "", "Undecided"
+    KEEP_BOTH = "keep-both", "Kept both"
+    DISCARDED = "discarded", "Discarded the later article"
+    KEPT_ONE = "kept-one", "Kept one, credited both sources"
+
+
+class PossibleDuplicateQuerySet(models.QuerySet):
+    def undecided(self):
+        return self.filter(decision=DuplicateDecision.UNDECIDED)
+
+    def involving(self, article_id: int):
+        """Links of an article, as the later or the earlier of the two."""
+        return self.filter(Q(article_id=article_id) | Q(duplicate_of_id=article_id))
+
+    def for_comparison(self):
+        """What the side-by-side view prints: both articles with their sources and where
+        they were imported from, and who decided."""
+        return self.select_related(
+            "article__source",
+            "article__imported_item",
+            "duplicate_of__source",
+            "duplicate_of__imported_item",
+            "decided_by",
+        )
+
+    def link_all(self, found, *, run: "ImportRun | None" = None) -> None:
+        """Link each article of (article id, matches) pairs to its matches
+        (`articles.similarity.Match`), in one INSERT. A pair is stored once, the later
+        article (higher id) first, so two imports of the same story that link each other at
+        the same moment make one row (the second insert is ignored)."""
+        links = []
+        for article_id, matches in found:
+            for match in matches:
+                later, earlier = sorted((article_id, match.article_id), reverse=True)
+                links.append(
+                    PossibleDuplicate(
+                        article_id=later,
+                        duplicate_of_id=earlier,
+                        similarity=match.similarity,
+                        kind=DuplicateKind.EXACT if match.exact else DuplicateKind.NEAR,
+                        run=run,
+                    )
+                )
+        if links:
+            self.bulk_create(links, ignore_conflicts=True)
+
+
+class PossibleDuplicate(models.Model):
+    """An article that looks like an earlier one, for an editor to compare and decide on.
+
+    `article` is the later of the two (the one an import brought in); `duplicate_of` may be
+    any article, of any source and status, imported or written here.
+    """
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="possible_duplicates"
+    )
+    duplicate_of = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="possible_duplicates_later"
+    )
+    kind = models.CharField(max_length=10, choices=DuplicateKind.choices)
+    similarity = models.FloatField(
+        help_text="Estimated share of the shorter text found in the longer one (0 to 1)."
+    )
+    run = models.ForeignKey(
+        "ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(
+        max_length=10, choices=DuplicateDecision.choices, blank=True, default=""
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PossibleDuplicateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-similarity", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "duplicate_of"], name="possible_duplicate_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(article=models.F("duplicate_of")),
+                name="possible_duplicate_of_another_article",
+            ),
+        ]
+        indexes = [models.Index(fields=["duplicate_of"], name="possible_duplicate_of")]
+
+    def __str__(self):
+        return f"“{self.article}” may duplicate “{self.duplicate_of}”"
+
+    def get_absolute_url(self):
+        return reverse("admin:syndication_possibleduplicate_compare", args=[self.pk])
+
+    def other_than(self, article_id: int) -> Article:
+        return self.duplicate_of if article_id == self.article_id else self.article
+
+    @property
+    def is_decided(self) -> bool:
+        return self.decision != DuplicateDecision.UNDECIDED
+
+    def keep_both(self, user) -> None:
+        self._decide(DuplicateDecision.KEEP_BOTH, user)
+
+    def discard(self, user) -> None:
+        """Withdraw the later article, as the review queue's Reject does."""
+        self._withdraw(self.article, f"Discarded as a duplicate of “{self.duplicate_of}”.")
+        self._decide(DuplicateDecision.DISCARDED, user)
+
+    def keep_one(self, user, kept: Article) -> None:
+        """Keep `kept` (either article), crediting the other's source on it, and withdraw the
+        other one."""
+        if kept.pk not in (self.article_id, self.duplicate_of_id):
+            raise ValueError("Only one of the two linked articles can be kept.")
+        other = self.duplicate_of if kept.pk == self.article_id else self.article
+        if other.source_id != kept.source_id:
+            AlsoReportedBy.objects.get_or_create(
+                article=kept, source=other.source, defaults={"original_url": other.original_url}
+            )
+        self._withdraw(other, f"Kept “{kept}” instead, crediting both sources.")
+        self._decide(DuplicateDecision.KEPT_ONE, user)
+
+    @staticmethod
+    def _withdraw(article: Article, reason: str) -> None:
+        if article.status != ArticleStatus.WITHDRAWN:
+            article.withdraw(reason)
+
+    def _decide(self, decision: str, user) -> None:
+        self.decision = decision
+        self.decided_by = user
+        self.decided_at = timezone.now()
+        self.save(update_fields=["decision", "decided_by", "decided_at"])

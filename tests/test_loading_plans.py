@@ -37,10 +37,11 @@ DETAIL_RELATIONS = (
     "tags",
     "block_overrides",
     "corrections",
+    "also_reported_by",
 )
 LISTING_RELATIONS = ("bylines", "regions", "themes")
-# The rows (with source and rights), then bylines, regions, themes, reports, tags, overrides
-# and corrections.
+# The rows (with source and rights), then bylines, regions, themes, reports, tags, overrides,
+# corrections and the other sources credited as also reporting the story (with those sources).
 DETAIL_QUERIES = 1 + len(DETAIL_RELATIONS)
 # The rows (with source), then bylines, regions and themes.
 LISTING_QUERIES = 1 + len(LISTING_RELATIONS)

@@ -73,8 +73,8 @@ class TestArticlePage:
 
         assert few == many
         # The article with its source and rights, then its bylines, regions, themes, reports,
-        # tags, block overrides and corrections; the site blocks; the navigation's regions
-        # and themes.
+        # tags, block overrides, corrections and "also reported by" credits; the site blocks;
+        # the navigation's regions and themes.
         assert many == 1 + 7 + 1 + 2
 
     def test_site_blocks_and_navigation_come_from_the_cache_once_warm(self, client):
@@ -103,7 +103,10 @@ class TestArticlePage:
         # The article joined to its source and rights record, then one query per relation.
         assert len(statements) == 8
         assert "articles_rightsrecord" in statements[0]
-        assert not any("articles_source" in sql for sql in statements[1:])
+        # Only the credits read sources again: those of the other outlets.
+        assert [sql for sql in statements[1:] if "articles_source" in sql] == [
+            sql for sql in statements if "articles_alsoreportedby" in sql
+        ]
 
 
 def listing_counts(client, url_for_few: str, url_for_many: str) -> tuple[int, int]:

@@ -46,6 +46,7 @@ from articles.models import (
     ArticleStatus,
     Author,
     Byline,
+    ContentSignature,
     Correction,
     InDepthReport,
     PublishingBlocked,
@@ -573,6 +574,9 @@ class ArticleAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         if change:
             form.log_correction(obj, request.user)
+        if not change or {"title", "body"} & set(form.changed_data):
+            # So that later imports of the same story are matched against it.
+            ContentSignature.objects.refresh(obj)
 
     def save_related(self, request, form, formsets, change):
         # Bylines, regions, themes, reports and tags change one by one: the article's search

@@ -7,12 +7,13 @@ taxonomy, tags and block overrides) moves nothing readers are served; nor does a
 the syndication app (feeds, runs, imported items).
 
 A change of an article that was visible before it or is visible after it (publish, withdraw,
-edit, a byline, region, theme, report, tag or block override added or taken away) makes stale:
-the article's page (at its old and new address), `LISTS` (home, search, the site-wide feeds,
-the sitemaps), the listings and subject feeds of every subject it was or is filed under (a
-region's listing includes its sub-regions', so its parent regions too) and its year and month
-archives. Site-wide blocks, rights records, any edit of a source, region, theme, report, author
-or tag (a new source, author or tag, as imports create, excepted) move `SITE`: every page.
+edit, a byline, region, theme, report, tag, block override or “also reported by” credit
+added or taken away) makes stale: the article's page (at its old and new address), `LISTS`
+(home, search, the site-wide feeds, the sitemaps), the listings and subject feeds of every
+subject it was or is filed under (a region's listing includes its sub-regions', so its parent
+regions too) and its year and month archives. Site-wide blocks, rights records, any edit of a
+source, region, theme, report, author or tag (a new source, author or tag, as imports create,
+excepted) move `SITE`: every page.
 
 What a transaction changes is collected while it runs and the generations are moved once, when
 it commits (`transaction.on_commit`), in one cache round trip; a rolled-back transaction moves
@@ -354,6 +355,14 @@ def block_override_changed(sender, instance, using, **kwargs):
 def correction_changed(sender, instance, using, **kwargs):
     # A note in the corrections log is an edit of a live article: its page, its JSON-LD and
     # (through its last-modified time) its feed items change.
+    article = instance.article
+    if _is_or_was_visible(article, using):
+        trace(article.pk, using)
+
+
+@receiver(post_save, sender=models.AlsoReportedBy)
+@receiver(pre_delete, sender=models.AlsoReportedBy)
+def credit_changed(sender, instance, using, **kwargs):
     article = instance.article
     if _is_or_was_visible(article, using):
         trace(article.pk, using)

@@ -163,6 +163,7 @@ class ArticlePageMixin:
             canonical_url=article.canonical_url(self.request),
             page_url=self.request.build_absolute_uri(article.get_absolute_url()),
             image=lead_image(article, self.request),
+            also_reported=article.also_reported_by.all(),
             **kwargs,
         )
 

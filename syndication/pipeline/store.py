@@ -59,6 +59,7 @@ from articles.models import (
 )
 from articles.sanitize import clean_html, is_http_url, plain_text
 from articles.search.engine import filed_names, search_documents_refreshed_once, search_names_for
+from articles.similarity import Signature
 from syndication.items import ItemError, ParsedFeed, ParsedItem
 from syndication.models import (
     FailureKind,
@@ -75,6 +76,7 @@ from syndication.parsers import (
     normalise_url,
 )
 from syndication.parsers.common import NO_TITLE_NOR_LINK
+from syndication.pipeline import duplicates
 from syndication.pipeline.body_images import localise_body_images
 from syndication.pipeline.classify import (
     Classification,
@@ -297,6 +299,7 @@ class ItemImporter:
             image_name=image_name,
             body=body,
             warnings=[*([image_warning] if image_warning else []), *body_warnings],
+            signature=duplicates.signature_of(item.title, body),
         )
 
     def _store(self, new: "NewItem") -> str:
@@ -306,6 +309,7 @@ class ItemImporter:
                 article = self._create_article(new.item, new.image_name, new.body)
                 self._provenance(new, article).save(force_insert=True)
                 self._leave_redirects(article, new.item)
+                duplicates.store_signatures([(article, new.signature)])
         except IntegrityError:
             # Another run stored this item between our lookup and our insert.
             if ImportedItem.objects.filter(source=self.source, dedupe_key=new.key).exists():
@@ -315,6 +319,7 @@ class ItemImporter:
             raise
         if self.stored is not None:
             self.stored.remember(new.key, new.normalised)
+        self._link_duplicates([(article, new.signature)])
         return Outcome.CREATED
 
     def _may_store_in_bulk(self, new: "NewItem") -> bool:
@@ -334,7 +339,7 @@ class ItemImporter:
             return []
         try:
             with transaction.atomic():
-                self._insert_all(batch)
+                articles = self._insert_all(batch)
         except (OperationalError, InterfaceError) as error:
             positions = f"{batch[0].position}–{batch[-1].position}"
             raise AbortRun(f"database error at items {positions}: {error}") from error
@@ -345,9 +350,15 @@ class ItemImporter:
         if self.stored is not None:
             for new in batch:
                 self.stored.remember(new.key, new.normalised)
+        self._link_duplicates(zip(articles, (new.signature for new in batch), strict=True))
         return [Outcome.CREATED] * len(batch)
 
-    def _insert_all(self, batch: list["NewItem"]) -> None:
+    def _link_duplicates(self, stored) -> None:
+        """Once (article, signature) pairs are committed: link them to the articles they look
+        like, those of a concurrent import included (see pipeline/duplicates.py)."""
+        self.run.possible_duplicates += duplicates.link_possible_duplicates(stored, self.run)
+
+    def _insert_all(self, batch: list["NewItem"]) -> list[Article]:
         filed = [self._new_article(new.item, new.image_name, new.body) for new in batch]
         articles = [article for article, _filing in filed]
         give_free_slugs(articles, Article.slug_source_field)
@@ -359,6 +370,8 @@ class ItemImporter:
         ImportedItem.objects.bulk_create(
             self._provenance(new, article) for new, article in zip(batch, articles, strict=True)
         )
+        duplicates.store_signatures(zip(articles, (new.signature for new in batch), strict=True))
+        return articles
 
     def _provenance(self, new: "NewItem", article: Article) -> ImportedItem:
         item = new.item
@@ -590,6 +603,7 @@ class NewItem:
     image_name: str
     body: str
     warnings: list[str]
+    signature: Signature | None = None
 
 
 @dataclass

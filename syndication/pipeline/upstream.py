@@ -5,7 +5,7 @@ from django.db import (
 )
 
 from articles.editorial.diff import line_diff
-from articles.models import Article, CorrectionKind, one_line
+from articles.models import Article, ContentSignature, CorrectionKind, one_line
 from articles.sanitize import clean_html, is_http_url, plain_text
 from syndication.models import (
     ImportedItem,
@@ -100,6 +100,7 @@ def accept_upstream_changes(
             raise CorrectionNoteRequired(NOTE_REQUIRED.format(title=article.title))
         article.mark_body_as_received()
         article.save()
+        ContentSignature.objects.refresh(article)
         if article.is_live:
             article.log_change(note, kind=kind, by=by)
         record.raw_payload = record.upstream_payload

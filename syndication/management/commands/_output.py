@@ -15,6 +15,7 @@ COLUMNS = [
     ("flagged_changed", "flagged"),
     ("skipped", "skipped"),
     ("failed", "failed"),
+    ("possible_duplicates", "possible duplicates"),
 ]
 MAX_FAILURES_SHOWN = 20
 

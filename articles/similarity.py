@@ -1,0 +1,191 @@
+"""Similarity signatures of articles' text: MinHash (datasketch) with LSH band keys.
+
+An article's title and body are normalised (text only, case-folded, Unicode-normalised, words
+only) and cut into overlapping runs of `SHINGLE_WORDS` words, each hashed to 32 bits: the
+article's *shingles*. A MinHash of `NUM_PERM` permutations (a fixed seed and scheme, so
+signatures stored years apart stay comparable) summarises that set; its values are split into
+`BANDS` bands of `ROWS` and each band is hashed into a 64-bit key, with its band number folded
+in. Two texts share a band key with a probability that rises steeply with their Jaccard
+similarity, so candidates are the articles that share at least one key: one indexed lookup
+(`SimilarityBand.band_hash`), never a scan of the archive.
+
+Candidates are then scored exactly, from their stored shingles: the *containment* of the
+smaller set in the larger one (the share of the shorter text's runs of words that the longer
+one also has). A shortened or extended rewrite keeps most of its sentences and scores high
+although its Jaccard similarity with the original is modest; a different story on the same
+topic shares phrases but few runs of words. Scores at or above `THRESHOLD` are linked.
+
+An exact copy (the same body text, whatever the title) is recognised by `text_hash`, which is
+stored as one more lookup key beside the bands.
+
+This module is pure: it computes. `articles.models.ContentSignature` and `SimilarityBand` store
+what it computes; `syndication.pipeline.duplicates` links imports to their matches.
+"""
+
+import functools
+import hashlib
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash
+
+from .sanitize import plain_text
+
+NUM_PERM = 128
+SEED = 20261202
+SCHEME = "affine32"
+BANDS = 64
+ROWS = 2  # BANDS * ROWS <= NUM_PERM
+SHINGLE_WORDS = 3
+THRESHOLD = 0.5
+# Below this many word runs a text is too short to call a near copy (a headline-only item); an
+# exact copy is still caught by its hash.
+MIN_SHINGLES = 8
+# A story syndicated very widely shares band keys with many articles; only this many of them
+# are scored, so the lookup stays bounded whatever the archive holds.
+MAX_CANDIDATES = 200
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What is stored of a text: its MinHash values, its shingles and its exact hash."""
+
+    hashvalues: np.ndarray  # NUM_PERM uint64 values (each below 2**32)
+    shingles: np.ndarray  # sorted, unique uint32 hashes of the runs of words
+    text_hash: str
+
+    @property
+    def band_keys(self) -> list[int]:
+        return band_keys(self.hashvalues)
+
+    @property
+    def lookup_keys(self) -> list[int]:
+        """What is stored and looked up: the band keys, and one key for the exact text."""
+        return [*self.band_keys, exact_key(self.text_hash)]
+
+    def minhash_bytes(self) -> bytes:
+        return self.hashvalues.astype("<u8").tobytes()
+
+    def shingle_bytes(self) -> bytes:
+        return self.shingles.astype("<u4").tobytes()
+
+
+@dataclass(frozen=True)
+class Match:
+    article_id: int
+    similarity: float
+    exact: bool
+
+
+def words(text: str) -> list[str]:
+    """The words of a plain text, Unicode-normalised and case-folded."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def shingles(tokens: list[str]) -> np.ndarray:
+    """The 32-bit hashes of every run of `SHINGLE_WORDS` consecutive words (of the whole text
+    when it is shorter), sorted, without repeats. Each word gets a CRC-32 and the runs are mixed
+    from those in numpy, which keeps a long article at a few milliseconds."""
+    if not tokens:
+        return np.empty(0, dtype=np.uint32)
+    word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), np.uint64, len(tokens))
+    width = min(SHINGLE_WORDS, len(tokens))
+    runs = len(tokens) - width + 1
+    mixed = np.zeros(runs, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for offset in range(width):
+            mixed = _mix(mixed ^ word_hashes[offset : offset + runs])
+    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: every input bit moves every output bit."""
+    values = values + np.uint64(0x9E3779B97F4A7C15)
+    values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def signature(title: str, body_html: str, *, seed: int = SEED) -> Signature | None:
+    """The signature of an article's title and (HTML) body; None when it has no words.
+
+    Band keys are comparable only under the same `seed`: stored signatures use `SEED` (other
+    seeds serve the evaluation, to show how much its figures owe to chance)."""
+    body_words = words(plain_text(body_html))
+    title_words = words(plain_text(title))
+    # Title and body are shingled apart, so no run of words straddles the two.
+    pieces = np.union1d(shingles(title_words), shingles(body_words))
+    if not len(pieces):
+        return None
+    # The runs arrive hashed: datasketch's hash function only has to read them as ints.
+    minhash = MinHash(
+        num_perm=NUM_PERM, seed=seed, scheme=SCHEME, hashfunc=int, permutations=_permutations(seed)
+    )
+    minhash.update_batch(pieces.tolist())
+    exact_words = body_words or title_words
+    return Signature(
+        hashvalues=np.array(minhash.hashvalues, dtype=np.uint64),
+        shingles=pieces,
+        text_hash=hashlib.sha256(" ".join(exact_words).encode()).hexdigest(),
+    )
+
+
+@functools.cache
+def _permutations(seed: int):
+    """The MinHash permutations of a seed, drawn once per process (datasketch would draw them
+    again for every MinHash)."""
+    return MinHash(num_perm=NUM_PERM, seed=seed, scheme=SCHEME).permutations
+
+
+def band_keys(hashvalues: np.ndarray) -> list[int]:
+    """One signed 64-bit key per band: the band number and its values, hashed together."""
+    values = np.asarray(hashvalues, dtype="<u8")
+    keys = []
+    for band in range(BANDS):
+        digest = hashlib.blake2b(
+            values[band * ROWS : (band + 1) * ROWS].tobytes(),
+            digest_size=8,
+            person=band.to_bytes(2, "little") + b"syndicms",
+        ).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return keys
+
+
+def exact_key(text_hash: str) -> int:
+    """The exact text's hash as a lookup key: beside the band keys, so that one indexed query
+    finds exact copies and near ones (its own personalisation keeps it apart from bands)."""
+    digest = hashlib.blake2b(bytes.fromhex(text_hash), digest_size=8, person=b"exact").digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def shingles_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype="<u4")
+
+
+def containment(first: np.ndarray, second: np.ndarray) -> float:
+    """The share of the smaller set of shingles that the larger one holds too, from 0 to 1;
+    0 for a text too short to judge."""
+    smaller = min(len(first), len(second))
+    if smaller < MIN_SHINGLES:
+        return 0.0
+    return len(np.intersect1d(first, second, assume_unique=True)) / smaller
+
+
+def best_matches(signature: Signature, rows, threshold: float = THRESHOLD) -> list[Match]:
+    """Score (article id, shingle bytes, text hash) rows; keep those at or above the
+    threshold, best first. An exact copy scores 1."""
+    matches = []
+    for article_id, stored_shingles, text_hash in rows:
+        exact = text_hash == signature.text_hash
+        if exact:
+            score = 1.0
+        else:
+            score = containment(signature.shingles, shingles_from_bytes(stored_shingles))
+        if score >= threshold:
+            matches.append(Match(article_id, round(score, 3), exact))
+    return sorted(matches, key=lambda match: (-match.similarity, match.article_id))

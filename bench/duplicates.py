@@ -1,0 +1,244 @@
+"""Possible duplicates at scale: candidate lookups against 100,000 signatures, and what the
+signatures cost an import.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/syndicms_dupes_bench \\
+        .venv/bin/python bench/duplicates.py [--articles 100000] [--lookups 400] [--items 400]
+
+Run by hand, in a database of its own (it migrates it). Three parts:
+
+1. The archive. Tops the database up to `--articles` articles with signatures: bare draft
+   articles, each with a signature of 400 random shingles and `BANDS` + 1 random lookup keys
+   (what the keys of unrelated texts are), written with COPY; plus the first version of every
+   story of the evaluation set (tests/fixtures/duplicates), with its real signature.
+2. Candidate lookups. Times `ContentSignature.objects.candidates` (the indexed query and the
+   scoring) for the other versions of those stories, which must find their originals, and
+   for texts that match nothing; prints the mean, median and 95th percentile per lookup, and
+   apart the time to compute a signature (done before the import's transaction opens).
+3. Import throughput. Imports feeds of `--items` generated items (bench/importer.py's feed:
+   8 paragraphs of random words each) into review, alternately without signatures (the
+   duplicates hook switched off) and with them, twice each, against that archive; prints
+   items per second and SQL statements per item. The imported sources are deleted.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+ARCHIVE_SOURCE = "dupes-bench-archive"
+
+
+def top_up_archive(target: int) -> int:
+    """Add bare articles with random signatures until `target` articles have one."""
+    import numpy as np
+    from django.db import connection, transaction
+
+    from articles import similarity
+    from articles.models import Article, ContentSignature, Source
+
+    source, _ = Source.objects.get_or_create(
+        slug=ARCHIVE_SOURCE, defaults={"name": "Duplicates bench archive"}
+    )
+    have = ContentSignature.objects.count()
+    generator = np.random.default_rng(have)
+    batch = 5000
+    while have < target:
+        count = min(batch, target - have)
+        with transaction.atomic():
+            articles = Article.objects.bulk_create(
+                [
+                    Article(
+                        source=source,
+                        title=f"Archive story {have + n}",
+                        slug=f"dupes-bench-{have + n}",
+                        body="<p>Archive text.</p>",
+                    )
+                    for n in range(count)
+                ],
+                batch_size=1000,
+            )
+            with connection.cursor() as cursor:
+                with cursor.copy(
+                    "COPY articles_contentsignature (article_id, minhash, shingles, text_hash, "
+                    "computed_at) FROM STDIN"
+                ) as copy:
+                    for article in articles:
+                        shingles = np.unique(generator.integers(0, 2**32, 400, dtype=np.uint32))
+                        copy.write_row(
+                            (
+                                article.pk,
+                                bytes(8 * similarity.NUM_PERM),
+                                shingles.astype("<u4").tobytes(),
+                                f"{generator.integers(0, 2**63):064x}",
+                                "now",
+                            )
+                        )
+                with cursor.copy(
+                    "COPY articles_similarityband (article_id, band_hash) FROM STDIN"
+                ) as copy:
+                    keys = generator.integers(-(2**63), 2**63 - 1, (count, similarity.BANDS + 1))
+                    for article, row in zip(articles, keys.tolist(), strict=True):
+                        for key in row:
+                            copy.write_row((article.pk, key))
+        have += count
+        print(f"  archive: {have:,} signatures", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_similarityband")
+        cursor.execute("ANALYZE articles_contentsignature")
+    return have
+
+
+def plant_stories():
+    """The first version of every story of the evaluation set, with its real signature."""
+    from articles.models import Article, ContentSignature, Source
+    from tests.fixtures.duplicates.stories import VERSIONS
+
+    source, _ = Source.objects.get_or_create(
+        slug="dupes-bench-stories", defaults={"name": "Duplicates bench stories"}
+    )
+    originals = {}
+    for version in VERSIONS:
+        if version.outlet != "first outlet":
+            continue
+        article = Article.objects.filter(source=source, title=version.title).first()
+        if article is None:
+            article = Article.objects.create(
+                source=source, title=version.title, body=version.body_html
+            )
+            ContentSignature.objects.refresh(article)
+        originals[version.story] = article.pk
+    return originals
+
+
+def time_lookups(originals: dict, lookups: int) -> dict:
+    from articles import similarity
+    from articles.models import ContentSignature
+    from tests.fixtures.duplicates.stories import VERSIONS
+
+    rewrites = [v for v in VERSIONS if v.outlet != "first outlet" and v.story in originals]
+    misses = [v for v in VERSIONS if v.story not in originals]
+    found = set()
+    timings = {"signature": [], "rewrite": [], "miss": []}
+    for n in range(max(lookups, 2 * len(rewrites))):
+        kind, pool = ("rewrite", rewrites) if n % 2 == 0 else ("miss", misses)
+        version = pool[n // 2 % len(pool)]
+        started = time.perf_counter()
+        sig = similarity.signature(version.title, version.body_html)
+        computed = time.perf_counter()
+        matches = ContentSignature.objects.candidates(sig)
+        timings["signature"].append(computed - started)
+        timings[kind].append(time.perf_counter() - computed)
+        if kind == "rewrite" and originals[version.story] in {m.article_id for m in matches}:
+            found.add(version)
+    return {"timings": timings, "rewrites": len(rewrites), "found": len(found)}
+
+
+def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, float]:
+    from django.db import connection
+
+    from articles.models import Article, Source
+    from bench.importer import feed_document
+    from syndication.entry import import_feed_file
+    from syndication.models import ImportedItem, ImportRun
+    from syndication.pipeline import duplicates
+
+    source = Source.objects.create(name=f"Dupes bench {prefix}", slug=f"dupes-bench-{prefix}")
+    statements = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    original = duplicates.signature_of
+    if not with_signatures:
+        duplicates.signature_of = lambda title, body: None
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{prefix}.xml"
+            path.write_bytes(feed_document(items, prefix, ["Bench region"], ["Bench theme"]))
+            with connection.execute_wrapper(count):
+                started = time.perf_counter()
+                run = import_feed_file(path, source, status="review")
+                seconds = time.perf_counter() - started
+        if run.created != items:
+            sys.exit(f"import went wrong: {run.counts()}")
+    finally:
+        duplicates.signature_of = original
+        ImportedItem.objects.filter(source=source).delete()
+        Article.objects.filter(source=source).delete()
+        ImportRun.objects.filter(source=source).delete()
+        source.delete()
+    return items / seconds, statements / items
+
+
+def milliseconds(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return (
+        f"mean {statistics.mean(values) * 1000:.1f} ms, median "
+        f"{statistics.median(values) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--lookups", type=int, default=400)
+    parser.add_argument("--items", type=int, default=400)
+    options = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("needs PostgreSQL: DATABASE_URL=postgres://.../syndicms_dupes_bench")
+    call_command("migrate", verbosity=0)
+    total = top_up_archive(options.articles)
+    originals = plant_stories()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM articles_similarityband")
+        bands = cursor.fetchone()[0]
+    print(f"archive: {total:,} signatures, {bands:,} band keys")
+
+    lookups = time_lookups(originals, options.lookups)
+    print(
+        f"candidate lookup of a rewrite (signature, indexed query, scoring): "
+        f"{milliseconds(lookups['timings']['rewrite'])}; originals found "
+        f"{lookups['found']} of {lookups['rewrites']}"
+    )
+    print(
+        f"candidate lookup of a text matching nothing: {milliseconds(lookups['timings']['miss'])}"
+    )
+
+    rates = {False: [], True: []}
+    statements = {}
+    for round_number in range(2):
+        for with_signatures in (False, True):
+            rate, per_item = import_rate(
+                options.items, with_signatures, f"{time.time_ns()}-{round_number}"
+            )
+            rates[with_signatures].append(rate)
+            statements[with_signatures] = per_item
+            label = "with" if with_signatures else "without"
+            print(f"  import {options.items} items {label} signatures: {rate:.1f} items/s")
+    without, with_ = statistics.mean(rates[False]), statistics.mean(rates[True])
+    print(
+        f"import into review: {without:.1f} items/s without signatures, {with_:.1f} with "
+        f"({with_ / without:.2f} of without); SQL statements per item "
+        f"{statements[False]:.1f} without, {statements[True]:.1f} with"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

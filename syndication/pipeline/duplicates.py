@@ -1,0 +1,50 @@
+"""Near-duplicates across sources: every imported article gets a similarity signature and is
+linked to the articles it looks like (see docs/duplicates.md).
+
+The store stage calls three things, in this order:
+
+1. `signature_of(title, body)` before the transaction opens (the MinHash is plain CPU work);
+2. `store_signatures(pairs)` inside it: one INSERT of the signatures and one of their lookup
+   keys, for one article or a whole chunk, committed (or rolled back) with the articles;
+3. `link_possible_duplicates(pairs, run)` once they are committed. Looking only after the
+   commit is what makes two imports of the same story at the same moment (from two sources)
+   find each other: whichever commits second sees the first.
+"""
+
+from collections.abc import Iterable
+
+from articles import similarity
+from articles.models import Article, ContentSignature
+from articles.similarity import Signature
+from syndication.models import ImportRun, PossibleDuplicate
+
+# An article is linked to at most this many of its best matches.
+MAX_LINKS_PER_ARTICLE = 5
+
+
+def signature_of(title: str, body_html: str) -> Signature | None:
+    return similarity.signature(title, body_html)
+
+
+def store_signatures(stored: Iterable[tuple[Article, Signature | None]]) -> None:
+    """Inside the transaction that stores the articles: two INSERTs, whatever their number."""
+    ContentSignature.objects.store(stored)
+
+
+def link_possible_duplicates(
+    stored: Iterable[tuple[Article, Signature | None]], run: ImportRun | None = None
+) -> int:
+    """Once the articles are committed, link each to the articles like it: three queries
+    whatever their number (`ContentSignature.objects.candidates_of`, then one INSERT of the
+    links). Returns how many of them have any."""
+    signatures = {article.pk: signature for article, signature in stored if signature}
+    if not signatures:
+        return 0
+    found = ContentSignature.objects.candidates_of(signatures)
+    links = [
+        (article_id, matches[:MAX_LINKS_PER_ARTICLE])
+        for article_id, matches in found.items()
+        if matches
+    ]
+    PossibleDuplicate.objects.link_all(links, run=run)
+    return len(links)
