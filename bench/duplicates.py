@@ -4,7 +4,8 @@ signatures cost an import.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/syndicms_dupes_bench \\
         .venv/bin/python bench/duplicates.py [--articles 100000] [--lookups 400] [--items 400]
 
-Run by hand, in a database of its own (it migrates it). Three parts:
+Run by hand, in a database of its own (it migrates it); `--lookups 0` only builds the
+archive. Three parts:
 
 1. The archive. Tops the database up to `--articles` articles with signatures: bare draft
    articles, each with a signature of 400 random shingles and `BANDS` + 1 random lookup keys
@@ -210,6 +211,8 @@ def main() -> int:
         bands = cursor.fetchone()[0]
     print(f"archive: {total:,} signatures, {bands:,} band keys")
 
+    if not options.lookups:
+        return 0
     lookups = time_lookups(originals, options.lookups)
     print(
         f"candidate lookup of a rewrite (signature, indexed query, scoring): "
@@ -220,6 +223,8 @@ def main() -> int:
         f"candidate lookup of a text matching nothing: {milliseconds(lookups['timings']['miss'])}"
     )
 
+    if not options.items:
+        return 0
     rates = {False: [], True: []}
     statements = {}
     for round_number in range(2):

@@ -19,7 +19,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from articles.editorial.admin import ArticleAdmin, classify_in_bulk
 from articles.editorial.forms import ClassificationForm
@@ -813,10 +813,8 @@ class ImportedItemAdmin(ImportRecordAdmin):
             "article", "duplicate_of"
         )
         rows = [
-            format_html(
-                '<li><a href="{}">{} “{}”</a> ({}, {})</li>',
+            (
                 link.get_absolute_url(),
-                "Compare with",
                 link.other_than(record.article_id).title,
                 f"{link.similarity:.0%} {link.get_kind_display().lower()}",
                 link.get_decision_display().lower(),
@@ -825,7 +823,8 @@ class ImportedItemAdmin(ImportRecordAdmin):
         ]
         if not rows:
             return "—"
-        return format_html("<ul>{}</ul>", format_html("".join(["{}"] * len(rows)), *rows))
+        items = format_html_join("", '<li><a href="{}">Compare with “{}”</a> ({}, {})</li>', rows)
+        return format_html("<ul>{}</ul>", items)
 
     @admin.display(description="original")
     def original_link(self, record: ImportedItem):
@@ -965,9 +964,7 @@ class ImportedItemAdmin(ImportRecordAdmin):
         if not allowed:
             raise PermissionDenied
         with transaction.atomic():
-            link = get_object_or_404(
-                PossibleDuplicate.objects.select_for_update(of=("self",)), pk=link_id
-            )
+            link = get_object_or_404(PossibleDuplicate.objects.select_for_update(), pk=link_id)
             if link.is_decided:
                 self.message_user(
                     request,
