@@ -253,7 +253,9 @@ def linked_pair():
     _run, original = import_version(
         version("ferry", "first outlet"), "ferry", source, status=ArticleStatus.PUBLISHED
     )
-    _run, later = import_version(version("ferry", "extending outlet"), "ferry-long")
+    _run, later = import_version(
+        version("ferry", "extending outlet"), "ferry-long", status=ArticleStatus.REVIEW
+    )
     return PossibleDuplicate.objects.get(), original, later
 
 
@@ -270,7 +272,7 @@ class TestDecisions:
         statuses = Article.objects.filter(pk__in=[original.pk, later.pk]).values_list(
             "status", flat=True
         )
-        assert sorted(statuses) == [ArticleStatus.DRAFT, ArticleStatus.PUBLISHED]
+        assert sorted(statuses) == [ArticleStatus.PUBLISHED, ArticleStatus.REVIEW]
 
     def test_discard_withdraws_the_later_article_as_the_review_queue_rejects(self, linked_pair):
         link, original, later = linked_pair
@@ -336,7 +338,9 @@ class TestAdmin:
         link, original, later = linked_pair
         log_in(client, "desk", groups=(EDITORS,))
         for number in range(5):
-            import_version(version("heat", "first outlet"), f"heat-{number}")
+            import_version(
+                version("heat", "first outlet"), f"heat-{number}", status=ArticleStatus.REVIEW
+            )
 
         with django_assert_max_num_queries(12):
             response = client.get(ITEMS, {"duplicates": "undecided"})
@@ -353,7 +357,9 @@ class TestAdmin:
         with CaptureQueriesContext(connection) as few:
             client.get(ITEMS)
         for number in range(6):
-            import_version(version("museum", "first outlet"), f"museum-{number}")
+            import_version(
+                version("museum", "first outlet"), f"museum-{number}", status=ArticleStatus.REVIEW
+            )
         with CaptureQueriesContext(connection) as many:
             client.get(ITEMS)
         assert len(few) == len(many)
@@ -413,7 +419,7 @@ class TestAdmin:
         link.refresh_from_db()
         later.refresh_from_db()
         assert link.decision == DuplicateDecision.KEEP_BOTH
-        assert later.status == ArticleStatus.DRAFT
+        assert later.status == ArticleStatus.REVIEW
         assert client.post(decide, {"decision": "merge"}).status_code == 400
 
     def test_an_importer_may_keep_both_but_not_withdraw(self, linked_pair, client):
@@ -427,7 +433,7 @@ class TestAdmin:
         assert 'value="discard"' not in page
         assert refused.status_code == 403
         later.refresh_from_db()
-        assert later.status == ArticleStatus.DRAFT
+        assert later.status == ArticleStatus.REVIEW
 
 
 # ---------------------------------------------------------------------------------------------

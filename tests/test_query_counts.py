@@ -75,7 +75,7 @@ class TestArticlePage:
         # The article with its source and rights, then its bylines, regions, themes, reports,
         # tags, block overrides, corrections and "also reported by" credits; the site blocks;
         # the navigation's regions and themes.
-        assert many == 1 + 7 + 1 + 2
+        assert many == 1 + 8 + 1 + 2
 
     def test_site_blocks_and_navigation_come_from_the_cache_once_warm(self, client):
         article = richly_related_article(3)
@@ -101,7 +101,7 @@ class TestArticlePage:
 
         assert response.status_code == 200
         # The article joined to its source and rights record, then one query per relation.
-        assert len(statements) == 8
+        assert len(statements) == 9
         assert "articles_rightsrecord" in statements[0]
         # Only the credits read sources again: those of the other outlets.
         assert [sql for sql in statements[1:] if "articles_source" in sql] == [
