@@ -11,10 +11,10 @@ archive. Three parts:
    articles, each with a signature of 400 random shingles and `BANDS` + 1 random lookup keys
    (what the keys of unrelated texts are), written with COPY; plus the first version of every
    story of the evaluation set (tests/fixtures/duplicates), with its real signature.
-2. Candidate lookups. Times `ContentSignature.objects.candidates` (the indexed query and the
-   scoring) for the other versions of those stories, which must find their originals, and
-   for texts that match nothing; prints the mean, median and 95th percentile per lookup, and
-   apart the time to compute a signature (done before the import's transaction opens).
+2. Candidate lookups. Times computing a signature plus `ContentSignature.objects.candidates`
+   (the indexed queries and the scoring) for the other versions of those stories, which must
+   find their originals, and for texts that match nothing; prints the mean, median and 95th
+   percentile per lookup.
 3. Import throughput. Imports feeds of `--items` generated items (bench/importer.py's feed:
    8 paragraphs of random words each) into review, alternately without signatures (the
    duplicates hook switched off) and with them, twice each, against that archive; prints
