@@ -166,12 +166,73 @@ AUTHORS = [
     ("Nadia Haddad", "free-press-monitor", "Researcher who tracks cases against reporters."),
 ]
 
+# The demo's pictures, drawn by `articles/demo_media/make_images.py` and loaded into the media
+# library: file name (without .jpg) -> alt text, caption, credit. "river-delta" leads two
+# articles; "river-fish" waits in the library for an editor to pick it.
+DEMO_IMAGE_CREDIT = "Illustration: The Syndicate Review"
+IMAGES = {
+    "river-delta": (
+        "A long barrage across a river at dusk, water pouring through its open gates.",
+        "The lower delta's barrage at dusk, its gates open.",
+    ),
+    "battery-park": (
+        "Rows of white battery containers under power lines, an old chimney behind them.",
+        "A container battery park beside a former coal-fired station.",
+    ),
+    "dry-well": (
+        "A stone well with an empty bucket in a sandy plain under a hot sun.",
+        "A dry well on the seasonal route south.",
+    ),
+    "border-crossing": (
+        "A border post: a fence, a guard booth and a lowered red and white barrier.",
+        "The crossing where the two reporters were stopped.",
+    ),
+    "andes-solar": (
+        "A village school with solar panels on its roof, mountains behind it.",
+        "Panels on the roof of a village school.",
+    ),
+    "harbour": (
+        "Two orange cranes on a quay and a red dredger in the harbour channel.",
+        "The dredger at work in the old channel.",
+    ),
+    "heat-city": (
+        "A purple city skyline under a huge pale sun, a hospital with a red cross on the right.",
+        "A city hospital on the third day of the heatwave.",
+    ),
+    "radio-mast": (
+        "A radio mast at night sending signal arcs, struck through by a red line.",
+        "The station's mast, silent since the licence was revoked.",
+    ),
+    "river-fish": (
+        "Orange and yellow fish swimming among river weeds.",
+        "Fish returning to the restored stretch of river.",
+    ),
+    "typhoon-lines": (
+        "Wooden power poles and sagging lines in driving rain under dark clouds.",
+        "Repair crews work through the rain to restore the lines.",
+    ),
+    "desalination": (
+        "A desalination plant on the shore, a pipe leading to rings of brine in the sea.",
+        "The plant's outfall and the brine plume the study measured.",
+    ),
+    "coal-town": (
+        "An old pithead wheel beside a new workshop and a wind turbine.",
+        "The old pithead and the new training workshop.",
+    ),
+    "newsroom-screens": (
+        "A wall of newsroom screens showing lines of red and green text, a warning sign "
+        "in the middle.",
+        "Screens in the newsroom on the morning of the attack.",
+    ),
+}
+
 # The first article is shaped like the reference page: a "Video" kicker, one collective author,
-# an original date a day before ours, two themes and two in-depth reports, a direct video file,
-# and the source's support appeal.
+# an original date a day before ours, two themes and two in-depth reports, a video file of the
+# demo's own (served from this site's media storage), and the source's support appeal.
 ARTICLES = [
     {
         "slug": "floodgates-open-on-the-lower-delta",
+        "image": "river-delta",
         "kicker": "Video",
         "title": "Floodgates Open on the Lower Delta as Upstream Storms Swell the River",
         "dek": "Engineers released water from two barrages overnight; fishing villages "
@@ -185,7 +246,7 @@ ARTICLES = [
         "themes": ["Water", "Environment"],
         "reports": ["Rivers Under Strain", "The Energy Transition"],
         "tags": ["floods", "dams", "fisheries"],
-        "video_url": "https://delta-dispatch.example/media/video/floodgates-lower-delta.mp4",
+        "video": "floodgates.mp4",
         "body": [
             "Shortly after midnight, the river authority opened the gates of the two lowest "
             "barrages on the delta, the third release in ten days. Gauges at the northern "
@@ -205,6 +266,7 @@ ARTICLES = [
     },
     {
         "slug": "battery-storage-doubles-on-the-northern-grid",
+        "image": "battery-park",
         "title": "Battery Storage Doubles on the Northern Grid in a Single Year",
         "dek": "Cheaper cells and a new market for fast reserves changed the economics almost "
         "overnight.",
@@ -217,9 +279,6 @@ ARTICLES = [
         "themes": ["Energy", "Economy"],
         "reports": ["The Energy Transition"],
         "tags": ["batteries", "grid", "markets"],
-        "image": ("#1b4965", "#62b6cb"),
-        "caption": "A container battery park beside a former coal-fired station.",
-        "credit": "Illustration: The Syndicate Review",
         "body": [
             "Grid operators connected more battery capacity in the past twelve months than in "
             "the five years before. Most of it sits beside old power stations, where the grid "
@@ -233,6 +292,7 @@ ARTICLES = [
     },
     {
         "slug": "sahel-wells-run-dry-before-the-rains",
+        "image": "dry-well",
         "title": "Wells Run Dry Across the Sahel Before the Rains Arrive",
         "dek": "Herders are moving south earlier than ever, and the towns on their route are "
         "struggling to cope.",
@@ -245,9 +305,6 @@ ARTICLES = [
         "themes": ["Water", "Environment"],
         "reports": ["Rivers Under Strain"],
         "tags": ["drought", "pastoralism"],
-        "image": ("#9c6644", "#ede0d4"),
-        "caption": "A dry well on the seasonal route south.",
-        "credit": "Illustration: The Syndicate Review",
         "body": [
             "Village committees along the seasonal routes report that shallow wells failed "
             "three to four weeks earlier than in an average year.",
@@ -257,6 +314,7 @@ ARTICLES = [
     },
     {
         "slug": "reporters-detained-at-border-crossing",
+        "image": "border-crossing",
         "title": "Two Reporters Detained for Nine Hours at a Border Crossing",
         "dek": "Their phones and cameras were copied before they were released without charge.",
         "source": "free-press-monitor",
@@ -278,6 +336,7 @@ ARTICLES = [
     },
     {
         "slug": "solar-cooperatives-in-the-andes",
+        "image": "andes-solar",
         "title": "Village Solar Cooperatives Spread Through the Andes",
         "dek": "Small grids owned by their users are reaching places the national network "
         "never did.",
@@ -290,9 +349,6 @@ ARTICLES = [
         "themes": ["Energy"],
         "reports": ["The Energy Transition"],
         "tags": ["solar", "cooperatives", "mini-grids"],
-        "image": ("#f4a261", "#264653"),
-        "caption": "Panels on the roof of a village school.",
-        "credit": "Illustration: The Syndicate Review",
         "body": [
             "More than forty highland villages now run their own solar mini-grids, most of "
             "them set up by cooperatives that collect a monthly fee from every household.",
@@ -302,6 +358,7 @@ ARTICLES = [
     },
     {
         "slug": "harbour-dredging-reopens-the-old-channel",
+        "image": "harbour",
         "title": "Harbour Dredging Reopens the Old Channel, and an Old Argument",
         "dek": "The port wants deeper water; the oyster beds downstream want it left alone.",
         "source": "coastal-ledger",
@@ -322,6 +379,7 @@ ARTICLES = [
     },
     {
         "slug": "heatwave-hospitals-adapt",
+        "image": "heat-city",
         "title": "Hospitals Rewrite Their Heatwave Plans After a Record Summer",
         "dek": "Cooling rooms, earlier shifts and text alerts for patients living alone.",
         "source": "coastal-ledger",
@@ -342,6 +400,7 @@ ARTICLES = [
     },
     {
         "slug": "community-radio-licence-revoked",
+        "image": "radio-mast",
         "title": "A Community Radio Station Loses Its Licence Over a Phone-In Show",
         "dek": "The regulator says the station broke impartiality rules; listeners say it gave "
         "them a voice.",
@@ -363,6 +422,7 @@ ARTICLES = [
     },
     {
         "slug": "river-fish-counts-recover",
+        "image": "river-delta",
         "title": "Fish Counts Recover Upstream of a Removed Weir",
         "dek": "Three years after the weir came out, migratory species are back in numbers.",
         "source": "delta-dispatch",
@@ -374,9 +434,6 @@ ARTICLES = [
         "themes": ["Environment", "Science", "Water"],
         "reports": ["Rivers Under Strain"],
         "tags": ["rivers", "biodiversity"],
-        "image": ("#2a9d8f", "#e9c46a"),
-        "caption": "The river where the weir used to stand.",
-        "credit": "Illustration: The Syndicate Review",
         "body": [
             "Volunteers counting fish at the old mill site recorded the highest numbers of "
             "migratory species since counts began.",
@@ -386,6 +443,7 @@ ARTICLES = [
     },
     {
         "slug": "typhoon-season-power-restoration",
+        "image": "typhoon-lines",
         "title": "How Island Grids Got the Lights Back On After the Typhoon",
         "dek": "Pre-positioned crews and buried lines cut outage times by half.",
         "source": "open-grid-journal",
@@ -406,6 +464,7 @@ ARTICLES = [
     },
     {
         "slug": "desalination-plant-brine-study",
+        "image": "desalination",
         "title": "What a Desalination Plant's Brine Does to the Seabed",
         "dek": "A two-year study finds damage near the outfall and little beyond a kilometre.",
         "source": "delta-dispatch",
@@ -425,6 +484,7 @@ ARTICLES = [
     },
     {
         "slug": "coal-town-retraining-programme",
+        "image": "coal-town",
         "title": "A Coal Town Bets on Retraining Before the Last Mine Closes",
         "dek": "Half of the miners have signed up; the other half are waiting to see who gets "
         "hired.",
@@ -445,6 +505,7 @@ ARTICLES = [
     },
     {
         "slug": "newsroom-cyberattack-recovery",
+        "image": "newsroom-screens",
         "title": "A Newsroom Rebuilds After a Cyberattack Wiped Its Archive",
         "dek": "Readers sent back printed copies and old downloads to help restore it.",
         "source": "free-press-monitor",

@@ -103,6 +103,15 @@ def clean_image(data: bytes) -> CleanImage:
     )
 
 
+def clean_upload(field_file) -> CleanImage:
+    """`clean_image` of a file field's new upload."""
+    field_file.open("rb")
+    try:
+        return clean_image(field_file.read())
+    finally:
+        field_file.seek(0)
+
+
 def stored_name_digest(content: bytes) -> str:
     """The hash a stored picture is named after: keyed with the site's secret, so the same
     picture always gets the same name, yet someone who has the picture (say, from the original

@@ -21,7 +21,7 @@ from taggit.managers import TaggableManager
 from taggit.models import Tag
 
 from . import similarity
-from .sanitize import clean_html, first_paragraph, strip_control_characters
+from .sanitize import clean_html, first_paragraph, images_without_alt, strip_control_characters
 from .typography import body_fingerprint, typographic_form
 
 SLUG_MAX_LENGTH = 200
@@ -136,6 +136,10 @@ def upload_to_lead_images(instance, filename):
     return server_generated_name("lead", filename)
 
 
+def upload_to_library(instance, filename):
+    return server_generated_name("images", filename)
+
+
 # ---------------------------------------------------------------------------------------------
 # Sources and rights
 
@@ -206,7 +210,16 @@ class Source(SluggedModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, blank=True)
     homepage = models.URLField(max_length=500, blank=True)
-    logo = models.ImageField(upload_to=upload_to_logos, blank=True)
+    logo = models.ImageField(
+        upload_to=upload_to_logos,
+        blank=True,
+        help_text="Shown in the attribution block under its articles and on its page; "
+        "re-encoded from its pixels when uploaded.",
+    )
+    # Measured when the logo is stored (not by the field's width_field, which would open the
+    # file whenever a source is loaded without them).
+    logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     description = models.TextField(blank=True)
     canonical_policy = models.CharField(
         max_length=20,
@@ -260,6 +273,15 @@ class Source(SluggedModel):
 
     def save(self, *args, **kwargs):
         self.support_appeal = clean_html(self.support_appeal)
+        if self.logo and not self.logo.storage.exists(self.logo.name):
+            from .images import clean_upload, store_clean_image
+
+            clean = clean_upload(self.logo)
+            # A name assigned to the field stands for a file already in storage.
+            self.logo = store_clean_image(clean, "logos")
+            self.logo_width, self.logo_height = clean.width, clean.height
+        elif not self.logo:
+            self.logo_width = self.logo_height = None
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -622,6 +644,133 @@ class SiteBlock(models.Model):
 
 
 # ---------------------------------------------------------------------------------------------
+# Media library
+
+
+class ImageLicence(models.TextChoices):
+    SOURCE_TERMS = "source-terms", "Under the source's rights record"
+    OWN = "own", "Our own work"
+    PERMISSION = RightsBasis.PERMISSION.value, RightsBasis.PERMISSION.label
+    CC_BY = RightsBasis.CC_BY.value, RightsBasis.CC_BY.label
+    CC_BY_SA = RightsBasis.CC_BY_SA.value, RightsBasis.CC_BY_SA.label
+    CC_BY_ND = RightsBasis.CC_BY_ND.value, RightsBasis.CC_BY_ND.label
+    PUBLIC_DOMAIN = RightsBasis.PUBLIC_DOMAIN.value, RightsBasis.PUBLIC_DOMAIN.label
+
+
+class ImageQuerySet(models.QuerySet):
+    def for_clean_image(self, clean, *, folder: str, **details) -> "Image":
+        """The library entry of a re-encoded picture (`articles.images.CleanImage`).
+
+        The same picture stored twice (imported by two feeds, uploaded again) is one entry:
+        an existing entry keeps its texts and only has its blank ones filled from `details`;
+        a new one has its file stored under `folder`.
+        """
+        from .images import store_clean_image
+
+        image = self.filter(content_hash=clean.digest).first()
+        if image is None:
+            image, created = self.get_or_create(
+                content_hash=clean.digest,
+                defaults={
+                    "file": store_clean_image(clean, folder),
+                    "width": clean.width,
+                    "height": clean.height,
+                    **details,
+                },
+            )
+            if created:
+                return image
+        blanks = {
+            name: value
+            for name, value in details.items()
+            if value not in ("", None) and getattr(image, name) in ("", None)
+        }
+        if blanks:
+            for name, value in blanks.items():
+                setattr(image, name, value)
+            image.save(update_fields=list(blanks))  # through save(): pages showing it refresh
+        return image
+
+
+class Image(models.Model):
+    """A picture of the media library, used as lead image or in bodies by any number of
+    articles. Its file is always re-encoded from pixels (`articles.images`), and named after
+    its content, so `content_hash` finds the same picture stored again."""
+
+    file = models.ImageField(upload_to=upload_to_library, max_length=200)
+    renditions = models.JSONField(default=list, blank=True, editable=False)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    content_hash = models.CharField(max_length=64, unique=True, editable=False)
+    alt = models.CharField(
+        "alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the picture shows, for readers who cannot see it. Required before an "
+        "article using it is published.",
+    )
+    caption = models.CharField(max_length=500, blank=True)
+    credit = models.CharField(max_length=200, blank=True, help_text="Who made the picture.")
+    licence = models.CharField(max_length=20, choices=ImageLicence.choices, blank=True)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="images",
+        help_text="The source it came with, for an imported picture.",
+    )
+    original_url = models.URLField("original URL", max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.alt or self.caption or f"Image {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.alt = strip_control_characters(self.alt).strip()
+        self.caption = strip_control_characters(self.caption).strip()
+        self.credit = strip_control_characters(self.credit).strip()
+        self._prepare_file()
+        super().save(*args, **kwargs)
+
+    def _prepare_file(self):
+        """Re-encode a new upload and (re)build the renditions.
+
+        A name not in storage yet is an upload: it is decoded, re-encoded and the clean copy
+        stored instead. A name our own code stored (an import, the demo) only needs its
+        renditions, and its content hash when it has none yet.
+        """
+        from .images import clean_upload, make_renditions, store_clean_image, stored_name_digest
+
+        if not self.file.storage.exists(self.file.name):
+            clean = clean_upload(self.file)
+            # A name assigned to the field stands for a file already in storage.
+            self.file = store_clean_image(clean, "images")
+            self.content_hash = clean.digest
+        elif not self.content_hash:
+            with self.file.storage.open(self.file.name, "rb") as handle:
+                self.content_hash = stored_name_digest(handle.read())
+        current = self.renditions or []
+        if not current or current[-1].get("name") != self.file.name:
+            self.renditions = make_renditions(self.file.name)
+        largest = self.renditions[-1]
+        self.width, self.height = largest["width"], largest["height"]
+
+
+# ---------------------------------------------------------------------------------------------
 # Articles
 
 
@@ -741,10 +890,11 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=ArticleStatus.REVIEW)
 
     def for_listing(self):
-        """The loading plan of every listing: the rows with their sources, then one query each
-        for the bylines (with their authors), regions and themes that cards print."""
+        """The loading plan of every listing: the rows with their sources and lead images,
+        then one query each for the bylines (with their authors), regions and themes that cards
+        print."""
         return (
-            self.select_related("source")
+            self.select_related("source", "lead_image")
             .prefetch_related(bylines_with_authors(), subjects("regions"), subjects("themes"))
             .defer(
                 "body",
@@ -761,7 +911,7 @@ class ArticleQuerySet(models.QuerySet):
         then one query for each relation it prints, whatever its size (in the order described
         above `subjects`)."""
         return (
-            self.select_related("source__rights")
+            self.select_related("source__rights", "lead_image")
             .prefetch_related(
                 bylines_with_authors(),
                 subjects("regions"),
@@ -829,11 +979,16 @@ class Article(SluggedModel):
     # only an instance's own tags by default).
     tags = TaggableManager(blank=True, ordering=["taggit_taggeditem_items__pk"])
 
-    lead_image = models.ImageField(upload_to=upload_to_lead_images, blank=True, max_length=200)
-    lead_image_renditions = models.JSONField(default=list, blank=True, editable=False)
-    lead_image_alt = models.CharField("lead image alt text", max_length=300, blank=True)
-    lead_image_caption = models.CharField(max_length=500, blank=True)
-    lead_image_credit = models.CharField(max_length=200, blank=True)
+    # PROTECT: a library image a page shows cannot be deleted from under it; the library
+    # says which articles use it.
+    lead_image = models.ForeignKey(
+        "Image",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_of",
+        help_text="Chosen from the media library; its alt text, caption and credit are shown.",
+    )
     video_url = models.URLField(
         "video URL",
         max_length=1000,
@@ -872,7 +1027,6 @@ class Article(SluggedModel):
 
     history = HistoricalRecords(
         excluded_fields=[
-            "lead_image_renditions",
             "updated_at",
             "search_names",
             "search_vector",
@@ -908,7 +1062,6 @@ class Article(SluggedModel):
 
     def save(self, *args, **kwargs):
         self.tidy()
-        self._prepare_lead_image()
         stored = (
             Article._default_manager.filter(pk=self.pk).values("slug", "body").first()
             if self.pk
@@ -967,29 +1120,6 @@ class Article(SluggedModel):
         """Whether readers get words other than the source's (typography aside)."""
         return self.body_changed_at is not None
 
-    def _prepare_lead_image(self):
-        """Re-encode a newly uploaded lead image and (re)build its renditions.
-
-        The renditions end with the stored image they were made from, so a lead image under
-        another name is new. One whose name is not in storage yet is an upload: it is decoded
-        and re-encoded, and the clean copy is stored instead. One our own code stored (an
-        import, the demo) only needs its renditions.
-        """
-        from .images import clean_image, make_renditions, store_clean_image
-
-        if not self.lead_image:
-            self.lead_image_renditions = []
-            return
-        current = self.lead_image_renditions or []
-        if current and current[-1].get("name") == self.lead_image.name:
-            return
-        if not self.lead_image.storage.exists(self.lead_image.name):
-            self.lead_image.open("rb")
-            clean = clean_image(self.lead_image.read())
-            # A name assigned to the field stands for a file already in storage.
-            self.lead_image = store_clean_image(clean, "lead")
-        self.lead_image_renditions = make_renditions(self.lead_image.name)
-
     def _leave_redirect_from(self, old_slug: str):
         old_path = reverse("articles:article", kwargs={"slug": old_slug})
         Redirect.objects.filter(old_path=self.get_absolute_url()).delete()
@@ -1005,6 +1135,10 @@ class Article(SluggedModel):
             derivatives = self.derivative_problems()
             if derivatives:
                 raise ValidationError(derivatives)
+        if self.status == ArticleStatus.PUBLISHED:
+            problem = self.missing_alt_text()
+            if problem:
+                raise ValidationError({"status": problem})
         if self.original_url:
             from .sanitize import is_http_url
 
@@ -1048,7 +1182,22 @@ class Article(SluggedModel):
         if problem is None:
             derivatives = self.derivative_problems(status=ArticleStatus.PUBLISHED)
             problem = " ".join(derivatives.values()) or None
-        return problem
+        return problem or self.missing_alt_text()
+
+    def missing_alt_text(self) -> str | None:
+        """Why the article's pictures are not ready for readers who cannot see them, or None."""
+        if self.lead_image_id and not self.lead_image.alt.strip():
+            return (
+                "The lead image has no alt text; describe it in the media library "
+                "before publishing."
+            )
+        missing = images_without_alt(self.body)
+        if missing:
+            return (
+                f"{missing} image(s) in the body have no alt text; describe each one "
+                "before publishing."
+            )
+        return None
 
     # -- licence terms ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ print stored HTML as it is.
 
 import html as html_lib
 import re
+from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -197,3 +198,25 @@ def is_http_url(url: str | None) -> bool:
         return False
     parts = urlsplit(strip_control_characters(url).strip())
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+class _ImageAltCounter(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.without_alt = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img" and not (dict(attrs).get("alt") or "").strip():
+            self.without_alt += 1
+
+    handle_startendtag = handle_starttag
+
+
+def images_without_alt(html: str | None) -> int:
+    """How many pictures in a (sanitized) body have no alt text for readers who cannot see them."""
+    if not html or "<img" not in html.lower():
+        return 0
+    counter = _ImageAltCounter()
+    counter.feed(html)
+    counter.close()
+    return counter.without_alt

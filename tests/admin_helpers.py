@@ -47,9 +47,7 @@ def article_form_data(article=None, **changes) -> dict:
         "reports": [],
         "tags": "",
         "language": "en",
-        "lead_image_alt": "",
-        "lead_image_caption": "",
-        "lead_image_credit": "",
+        "lead_image": "",
         "video_url": "",
         "withdrawal_reason": "",
     }
@@ -63,6 +61,8 @@ def article_form_data(article=None, **changes) -> dict:
                 values[name] = ", ".join(article.tags.names())
             elif name == "source":
                 values[name] = str(article.source_id)
+            elif name == "lead_image":
+                values[name] = str(article.lead_image_id or "")
             else:
                 values[name] = getattr(article, name)
     values.update(changes)

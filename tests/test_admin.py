@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from articles.models import Article, ArticleStatus, Byline
+from articles.models import Image as LibraryImage
 
 from .admin_helpers import (
     PASSWORD,
@@ -23,6 +24,7 @@ from .admin_helpers import (
 from .factories import (
     ArticleFactory,
     AuthorFactory,
+    ImageFactory,
     LicensedSourceFactory,
     PublishedArticleFactory,
     RightsRecordFactory,
@@ -81,11 +83,11 @@ class TestChangelist:
         article = ArticleFactory(title="Two writers")
         Byline.objects.create(article=article, author=AuthorFactory(name="Zora Second"), position=2)
         Byline.objects.create(article=article, author=AuthorFactory(name="Amir First"), position=1)
-        article.lead_image = image_upload("lead.png", "PNG")
+        article.lead_image = ImageFactory()
         article.save()
         html = chief.get(CHANGELIST).content.decode()
         assert "Amir First, Zora Second" in html
-        assert f'src="/media/{article.lead_image_renditions[0]["name"]}"' in html
+        assert f'src="/media/{article.lead_image.renditions[0]["name"]}"' in html
 
     def test_review_filter_lists_only_articles_in_review(self, chief):
         ArticleFactory(title="Waiting for an editor", status=ArticleStatus.REVIEW)
@@ -167,7 +169,10 @@ class TestBulkActions:
 
     def test_export_downloads_the_selection_as_csv_safe_for_spreadsheets(self, chief):
         formula = ArticleFactory(title='=HYPERLINK("https://evil.example")')
-        plain = ArticleFactory(title="River towns count their bridges")
+        plain = ArticleFactory(
+            title="River towns count their bridges",
+            lead_image=ImageFactory(alt="A bridge", credit="=cmd|' /C calc'!A0"),
+        )
         response = chief.post(
             CHANGELIST,
             {"action": "export_csv", "_selected_action": [str(formula.pk), str(plain.pk)]},
@@ -177,7 +182,13 @@ class TestBulkActions:
         assert rows[0][:4] == ["id", "title", "source", "status"]
         titles = {row[1] for row in rows[1:]}
         assert titles == {'\'=HYPERLINK("https://evil.example")', "River towns count their bridges"}
-        assert rows[1][-1].endswith(formula.get_absolute_url())
+        by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+        assert by_id[str(formula.pk)]["address"].endswith(formula.get_absolute_url())
+        assert by_id[str(formula.pk)]["lead image"] == ""
+        pictured = by_id[str(plain.pk)]
+        assert pictured["lead image"] == f"http://testserver{plain.lead_image.file.url}"
+        assert pictured["lead image alt text"] == "A bridge"
+        assert pictured["lead image credit"] == "'=cmd|' /C calc'!A0"
 
 
 class TestChangeForm:
@@ -273,33 +284,55 @@ class TestChangeForm:
 
 
 class TestLeadImage:
-    def test_a_real_png_is_re_encoded_and_gets_renditions(self, chief):
+    def test_an_upload_becomes_a_re_encoded_library_image_with_renditions(self, chief):
         article = ArticleFactory()
-        data = article_form_data(article, lead_image=image_upload("photo.png", "PNG"))
+        data = article_form_data(
+            article,
+            new_lead_image=image_upload("photo.png", "PNG"),
+            new_lead_image_alt="A red square",
+            new_lead_image_caption="Red, all of it.",
+            new_lead_image_credit="Test Studio",
+        )
         assert chief.post(change_url(article), data).status_code == 302
         article.refresh_from_db()
-        assert article.lead_image.name.startswith("lead/")
-        assert article.lead_image.name.endswith(".jpg")  # no transparency: stored as JPEG
-        assert [r["width"] for r in article.lead_image_renditions] == [320, 640, 800]
-        response = chief.get(change_url(article))
-        assert response.context["adminform"].form.instance.lead_image_renditions
-        smallest = article.lead_image_renditions[0]["name"]
-        assert f'src="/media/{smallest}"' in response.content.decode()
+        image = article.lead_image
+        assert image.file.name.startswith("images/")
+        assert image.file.name.endswith(".jpg")  # no transparency: stored as JPEG
+        assert [r["width"] for r in image.renditions] == [320, 640, 800]
+        assert (image.alt, image.caption, image.credit) == (
+            "A red square",
+            "Red, all of it.",
+            "Test Studio",
+        )
+        assert image.source == article.source
+        assert image.uploaded_by.username == "chief"
+        smallest = image.renditions[0]["name"]
+        assert f'src="/media/{smallest}"' in chief.get(change_url(article)).content.decode()
+
+    def test_an_image_of_the_library_is_picked_by_its_id(self, chief):
+        article, image = ArticleFactory(), ImageFactory()
+        data = article_form_data(article, lead_image=str(image.pk))
+        assert chief.post(change_url(article), data).status_code == 302
+        article.refresh_from_db()
+        assert article.lead_image == image
 
     def test_a_text_file_named_jpg_is_rejected_with_a_form_error(self, chief):
         article = ArticleFactory()
         fake = SimpleUploadedFile("holiday.jpg", b"<?php system($_GET['c']); ?>")
-        response = chief.post(change_url(article), article_form_data(article, lead_image=fake))
+        response = chief.post(change_url(article), article_form_data(article, new_lead_image=fake))
         assert response.status_code == 200
-        assert form_errors(response)["lead_image"]
+        assert form_errors(response)["new_lead_image"]
         article.refresh_from_db()
-        assert not article.lead_image
+        assert article.lead_image is None
+        assert not LibraryImage.objects.exists()
 
     def test_an_image_format_outside_the_allow_list_is_rejected_by_our_validator(self, chief):
         article = ArticleFactory()
         bitmap = image_upload("scan.jpg", "BMP", size=(40, 40))
-        response = chief.post(change_url(article), article_form_data(article, lead_image=bitmap))
-        assert form_errors(response)["lead_image"] == ["not a JPEG, PNG, GIF or WebP image"]
+        response = chief.post(
+            change_url(article), article_form_data(article, new_lead_image=bitmap)
+        )
+        assert form_errors(response)["new_lead_image"] == ["not a JPEG, PNG, GIF or WebP image"]
 
     @pytest.mark.parametrize(
         ("size", "image_format"), [((1200, 1), "PNG"), ((10799, 1), "GIF"), ((1, 1200), "JPEG")]
@@ -307,11 +340,13 @@ class TestLeadImage:
     def test_a_strip_of_pixels_is_a_form_error_not_a_server_error(self, chief, size, image_format):
         article = ArticleFactory()
         upload = image_upload("strip.png", image_format, size=size)
-        response = chief.post(change_url(article), article_form_data(article, lead_image=upload))
+        response = chief.post(
+            change_url(article), article_form_data(article, new_lead_image=upload)
+        )
         assert response.status_code == 200
-        assert "strip, not a picture" in form_errors(response)["lead_image"][0]
+        assert "strip, not a picture" in form_errors(response)["new_lead_image"][0]
         article.refresh_from_db()
-        assert not article.lead_image
+        assert article.lead_image is None
 
 
 class TestHostileMetadata:

@@ -450,7 +450,7 @@ def uploaded_in_the_admin(env: Env, data: bytes):
     client = Client()
     client.force_login(superuser())
     data_for_form = article_form_data(
-        article, lead_image=SimpleUploadedFile("picture.png", data, "image/png")
+        article, new_lead_image=SimpleUploadedFile("picture.png", data, "image/png")
     )
     response = client.post(change_url(article), data_for_form)
     article.refresh_from_db()
@@ -591,7 +591,7 @@ def caption_on_the_picture(caption: str, *forbidden: str):
         rendered_inert(*forbidden)(rendered)
         article = rendered.article
         assert article.body == "<p>The article's own text.</p>"
-        assert article.lead_image_caption == caption
+        assert article.lead_image.caption == caption
         (figcaption,) = html_elements(rendered.page, 'figure[data-block="lead_media"] figcaption')
         assert caption in figcaption.text_content()
         assert html_elements(rendered.page, 'img[src="x"]') == []
@@ -705,7 +705,7 @@ def article_kept_without_image(outcome):
 
 def article_kept_with_server_named_image(outcome):
     run, record = outcome
-    name = record.article.lead_image.name
+    name = record.article.lead_image.file.name
     assert re.fullmatch(r"lead/[0-9a-f]{2}/[0-9a-f]{32}\.(jpg|png)", name), name
 
 

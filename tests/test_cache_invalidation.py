@@ -35,6 +35,7 @@ from syndication.entry import import_feed_file
 from .factories import (
     ArticleFactory,
     AuthorFactory,
+    ImageFactory,
     LicensedSourceFactory,
     PublishedArticleFactory,
     RegionFactory,
@@ -318,6 +319,28 @@ class TestPublishing:
 
         assert b"Cranes return" not in client.get(urls["old"]).content
         assert b"Cranes return" in client.get(urls["new"]).content
+
+    def test_editing_a_live_articles_library_image_refreshes_its_page_and_home(
+        self, client, site, commit, django_assert_num_queries
+    ):
+        with commit():
+            picture = ImageFactory(caption="Cranes at dawn.")
+            site["first"].lead_image = picture
+            site["first"].save()
+            ArticleFactory(title="A draft with the same picture", lead_image=picture)
+        urls = pages(site)
+        cache_all(client, urls)
+
+        with commit():
+            picture.caption = "Cranes at first light."
+            picture.save()
+
+        refreshed = {name: urls[name] for name in ("first article", "home", "north listing")}
+        assert_refreshed(client, refreshed)
+        assert b"Cranes at first light." in client.get(urls["first article"]).content
+        assert_still_cached(
+            client, {"second article": urls["second article"]}, django_assert_num_queries
+        )
 
     def test_a_new_slug_refreshes_the_old_address(self, client, site, commit):
         first = site["first"]

@@ -59,8 +59,8 @@ def assert_converged(source, count: int) -> None:
     assert not items.filter(article__isnull=True).exists()
     assert Article.objects.filter(source=source).count() == count
     assert not Article.objects.filter(source=source, imported_item__isnull=True).exists()
-    for article in Article.objects.filter(source=source).exclude(lead_image=""):
-        assert article.lead_image.storage.exists(article.lead_image.name)
+    for article in Article.objects.filter(source=source, lead_image__isnull=False):
+        assert article.lead_image.file.storage.exists(article.lead_image.file.name)
 
 
 # ---------------------------------------------------------------------------------------------

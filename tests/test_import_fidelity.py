@@ -60,7 +60,8 @@ def test_a_media_rss_caption_stays_with_the_lead_image_and_the_article_keeps_its
     assert "northern cape light" not in article.body + article.dek
     assert article.dek.startswith("Why the northern cape keeps its light so late")
     assert article.lead_image
-    assert (article.lead_image_caption, article.lead_image_credit, article.lead_image_alt) == (
+    image = article.lead_image
+    assert (image.caption, image.credit, image.alt) == (
         "The northern cape light at dusk",
         "Photo: Ingrid Saether",
         "Low sun over the cape",
@@ -139,7 +140,7 @@ def test_a_single_url_import_does_not_repeat_the_headline_and_keeps_the_pictures
     assert article.body.lstrip().startswith("<figure>")
     assert "<figcaption>The pier on Friday evening.</figcaption>" in article.body
     assert 'alt="The old pier at dusk, its lamps lit"' in article.body
-    assert (article.lead_image_caption, article.lead_image_alt) == (
+    assert (article.lead_image.caption, article.lead_image.alt) == (
         "The pier on Friday evening.",
         "The old pier at dusk, its lamps lit",
     )

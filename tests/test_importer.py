@@ -10,7 +10,8 @@ from django.utils import timezone
 from PIL import Image
 from taggit.models import Tag
 
-from articles.models import Article, ArticleStatus, Author, Redirect
+from articles.models import Article, ArticleStatus, Author, ImageLicence, Redirect
+from articles.models import Image as LibraryImage
 from articles.search.engine import refresh_search_documents
 from syndication.entry import import_document, import_feed, import_url, import_wxr
 from syndication.items import ParsedAuthor, ParsedFeed, ParsedItem
@@ -362,9 +363,29 @@ def test_a_lead_image_is_downloaded_reencoded_and_given_renditions(server, feed)
     import_feed(feed)
 
     article = Article.objects.get()
-    assert article.lead_image.name.startswith("lead/")
-    assert [r["width"] for r in article.lead_image_renditions] == [320, 640, 960, 1280, 1400]
+    assert article.lead_image.file.name.startswith("lead/")
+    assert [r["width"] for r in article.lead_image.renditions] == [320, 640, 960, 1280, 1400]
     assert article.imported_item.warnings == []
+
+
+def test_an_imported_lead_image_lands_in_the_library_once_however_often_it_comes(server, feed):
+    server.routes["/picture.png"] = (200, {"Content-Type": "image/png"}, png())
+    server.routes["/same-picture.png"] = (200, {"Content-Type": "image/png"}, png())
+    serve_feed(
+        server,
+        [
+            story(1, image=server.url("/picture.png")),
+            story(2, image=server.url("/same-picture.png")),
+        ],
+    )
+
+    import_feed(feed)
+
+    (image,) = LibraryImage.objects.all()
+    assert set(Article.objects.values_list("lead_image", flat=True)) == {image.pk}
+    assert image.source == feed.source
+    assert image.licence == ImageLicence.SOURCE_TERMS
+    assert image.original_url == server.url("/picture.png")
 
 
 def test_an_image_on_a_private_address_is_refused_and_the_article_kept(server, feed):
@@ -670,7 +691,7 @@ def test_a_wordpress_featured_image_is_fetched_through_the_guard(server, tmp_pat
     run = import_wxr(path, source)
 
     assert run.created == 2
-    assert Article.objects.get(title="With picture").lead_image.name.startswith("lead/")
+    assert Article.objects.get(title="With picture").lead_image.file.name.startswith("lead/")
     refused = Article.objects.get(title="Private pic")
     assert not refused.lead_image and "192.168.1.1" in refused.imported_item.warnings[0]
 

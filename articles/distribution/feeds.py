@@ -46,7 +46,7 @@ def feed_articles():
         .for_listing()
         .defer(None)
         .defer("search_names", "search_vector")
-        .select_related("source__rights")
+        .select_related("source__rights", "lead_image")
         .prefetch_related("tags")
     )
 
@@ -85,7 +85,7 @@ def item_content_html(article: Article, request) -> str:
     """The body as published, with the lead image first and the attribution block last."""
     return render_to_string(
         "feeds/item_content.html",
-        {"article": article, "image_url": lead_image_url(article, request)},
+        {"article": article, "image": lead_image(article, request)},
         request=request,
     )
 

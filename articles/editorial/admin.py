@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles.editorial.bulk import (
@@ -36,6 +36,7 @@ from articles.editorial.forms import (
     ArticleBlockOverrideForm,
     BulkClassificationForm,
     BulkMetadataForm,
+    ImageAdminForm,
     RedirectAdminForm,
     SiteBlockForm,
     SourceAdminForm,
@@ -48,6 +49,7 @@ from articles.models import (
     Byline,
     ContentSignature,
     Correction,
+    Image,
     InDepthReport,
     PublishingBlocked,
     Redirect,
@@ -106,6 +108,113 @@ def classify_in_bulk(model_admin, request, selection, articles: list[Article]):
         "media": model_admin.media + form.media,
     }
     return TemplateResponse(request, "admin/desk/bulk_classify.html", context)
+
+
+def thumbnail_html(image: Image | None, css_class: str = "article-thumbnail"):
+    url = rendition_url(image.renditions) if image is not None else ""
+    if not url:
+        return ""
+    return format_html(
+        '<img src="{}" alt="" width="64" height="40" class="{}" loading="lazy">', url, css_class
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Media library
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    form = ImageAdminForm
+
+    class Media:
+        css = {"all": ["admin_extra/editorial.css"]}
+
+    list_display = [
+        "thumbnail",
+        "alt_text",
+        "caption",
+        "credit",
+        "source",
+        "licence",
+        "dimensions",
+        "usage",
+        "created_at",
+    ]
+    list_display_links = ["thumbnail", "alt_text"]
+    ordering = ["-created_at", "-pk"]  # Meta.ordering is dropped from the GROUP BY of the usage
+    list_filter = [("source", admin.RelatedOnlyFieldListFilter), "licence"]
+    search_fields = ["alt", "caption", "credit", "source__name", "original_url"]
+    list_select_related = ["source"]
+    list_per_page = 50
+    autocomplete_fields = ["source"]
+    readonly_fields = [
+        "preview",
+        "dimensions",
+        "file_address",
+        "used_by",
+        "content_hash",
+        "created_at",
+        "uploaded_by",
+    ]
+    fieldsets = [
+        (None, {"fields": ["file", "preview", "dimensions", "file_address"]}),
+        ("What readers see", {"fields": ["alt", "caption", "credit"]}),
+        ("Where it comes from", {"fields": ["licence", "source", "original_url"]}),
+        ("Use", {"fields": ["used_by", "content_hash", "created_at", "uploaded_by"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(usage_count=Count("lead_of"))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="image")
+    def thumbnail(self, image):
+        return thumbnail_html(image)
+
+    @admin.display(description="alt text", ordering="alt")
+    def alt_text(self, image):
+        return image.alt or "(no alt text yet)"
+
+    @admin.display(description="size")
+    def dimensions(self, image):
+        return f"{image.width} × {image.height}" if image.width else ""
+
+    @admin.display(description="lead image of", ordering="usage_count")
+    def usage(self, image):
+        return image.usage_count
+
+    @admin.display(description="preview")
+    def preview(self, image):
+        url = rendition_url(image.renditions)
+        if not url:
+            return "No picture yet."
+        return format_html('<img src="{}" alt="{}" class="article-lead-preview">', url, image.alt)
+
+    @admin.display(description="address for article bodies")
+    def file_address(self, image):
+        return image.file.url if image.file else ""
+
+    @admin.display(description="lead image of")
+    def used_by(self, image):
+        articles = list(image.lead_of.only("pk", "title").order_by("-pk")[:20])
+        if not articles:
+            return "No article yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a></li>',
+                (
+                    (reverse("admin:articles_article_change", args=[article.pk]), article.title)
+                    for article in articles
+                ),
+            ),
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,10 +580,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
     ]
     search_fields = ["title", "dek", "original_url", "source__name", "authors__name"]
     date_hierarchy = "published_at"
-    list_select_related = ["source"]
+    list_select_related = ["source", "lead_image"]
     list_per_page = 50
     save_on_top = True
-    autocomplete_fields = ["source", "regions", "themes", "reports"]
+    autocomplete_fields = ["source", "regions", "themes", "reports", "lead_image"]
     actions = [
         "send_to_review",
         "publish",
@@ -522,9 +631,11 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 "fields": [
                     "lead_image",
                     "lead_image_preview",
-                    "lead_image_alt",
-                    "lead_image_caption",
-                    "lead_image_credit",
+                    "new_lead_image",
+                    "new_lead_image_alt",
+                    "new_lead_image_caption",
+                    "new_lead_image_credit",
+                    "new_lead_image_licence",
                     "video_url",
                 ]
             },
@@ -567,6 +678,9 @@ class ArticleAdmin(SimpleHistoryAdmin):
         return readonly
 
     def save_model(self, request, obj, form, change):
+        uploaded = form.uploaded_lead_image(uploaded_by=request.user)
+        if uploaded is not None:
+            obj.lead_image = uploaded
         if obj.status == ArticleStatus.WITHDRAWN and obj.withdrawn_at is None:
             obj.withdrawn_at = timezone.now()
         elif obj.status != ArticleStatus.WITHDRAWN:
@@ -609,23 +723,23 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="image")
     def thumbnail(self, article):
-        url = rendition_url(article.lead_image_renditions)
-        if not url:
-            return ""
-        return format_html(
-            '<img src="{}" alt="" width="64" height="40" class="article-thumbnail" loading="lazy">',
-            url,
-        )
+        return thumbnail_html(article.lead_image)
 
     @admin.display(description="current lead image")
     def lead_image_preview(self, article):
-        url = rendition_url(article.lead_image_renditions)
+        image = article.lead_image
+        url = rendition_url(image.renditions) if image is not None else ""
         if not url:
             return "No image yet."
         return format_html(
-            '<img src="{}" alt="{}" class="article-lead-preview">',
+            '<img src="{}" alt="{}" class="article-lead-preview"><br>'
+            '<a href="{}">Edit in the media library</a>: alt text “{}”, caption “{}”, credit “{}”',
             url,
-            article.lead_image_alt,
+            image.alt,
+            reverse("admin:articles_image_change", args=[image.pk]),
+            image.alt or "none yet",
+            image.caption,
+            image.credit,
         )
 
     # -- bulk actions -------------------------------------------------------------------------
@@ -683,10 +797,18 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 article.published_at,
                 article.original_url,
                 request.build_absolute_uri(article.get_absolute_url()),
+                request.build_absolute_uri(article.lead_image.file.url)
+                if article.lead_image
+                else "",
+                article.lead_image.alt if article.lead_image else "",
+                article.lead_image.credit if article.lead_image else "",
             )
-            for article in queryset.select_related("source").order_by("pk")
+            for article in queryset.select_related("source", "lead_image").order_by("pk")
         )
-        header = ["id", "title", "source", "status", "published at", "original URL", "address"]
+        header = [
+            "id", "title", "source", "status", "published at", "original URL", "address",
+            "lead image", "lead image alt text", "lead image credit",
+        ]  # fmt: skip
         return csv_response("articles", header, rows)
 
     # -- extra screens and links --------------------------------------------------------------

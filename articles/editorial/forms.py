@@ -7,11 +7,14 @@ from django_prose_editor.fields import ProseEditorFormField
 from taggit.models import Tag
 from taggit.utils import parse_tags
 
+from articles.images import clean_image
 from articles.models import (
     Article,
     ArticleBlockOverride,
     ArticleStatus,
     CorrectionKind,
+    Image,
+    ImageLicence,
     InDepthReport,
     Redirect,
     Region,
@@ -100,6 +103,23 @@ class ArticleAdminForm(forms.ModelForm):
         required=False,
         help_text="A correction fixes a mistake; an update adds or changes information.",
     )
+    new_lead_image = forms.FileField(
+        label="or upload a new lead image",
+        required=False,
+        validators=[validate_uploaded_image],
+        help_text="Added to the media library and used as this article's lead image.",
+    )
+    new_lead_image_alt = forms.CharField(
+        label="its alt text",
+        max_length=300,
+        required=False,
+        help_text="What the picture shows; required before the article is published.",
+    )
+    new_lead_image_caption = forms.CharField(label="its caption", max_length=500, required=False)
+    new_lead_image_credit = forms.CharField(label="its credit", max_length=200, required=False)
+    new_lead_image_licence = forms.ChoiceField(
+        label="its licence", choices=[("", "---------"), *ImageLicence.choices], required=False
+    )
 
     class Meta:
         model = Article
@@ -108,7 +128,7 @@ class ArticleAdminForm(forms.ModelForm):
             "source", "original_url", "original_title", "original_published_at",
             "status", "published_at",
             "regions", "themes", "reports", "tags", "language",
-            "lead_image", "lead_image_alt", "lead_image_caption", "lead_image_credit", "video_url",
+            "lead_image", "video_url",
             "withdrawal_reason",
         ]  # fmt: skip
         help_texts = {
@@ -122,8 +142,6 @@ class ArticleAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "lead_image" in self.fields:
-            self.fields["lead_image"].validators.append(validate_uploaded_image)
         status = self.fields.get("status")
         if status is not None and not self.can_publish:
             # Only the menu shrinks: the field still knows every status, so clean_status can
@@ -162,6 +180,18 @@ class ArticleAdminForm(forms.ModelForm):
                     code="correction_note_required",
                 ),
             )
+        if cleaned.get("new_lead_image"):
+            # The upload replaces whatever was picked; the model's publishing rules then see no
+            # lead image yet, so its alt text is checked here.
+            cleaned["lead_image"] = None
+            if (
+                cleaned.get("status") == ArticleStatus.PUBLISHED
+                and not (cleaned.get("new_lead_image_alt") or "").strip()
+            ):
+                self.add_error(
+                    "new_lead_image_alt",
+                    "Describe the new lead image before publishing: alt text is required.",
+                )
         return cleaned
 
     def changes_live_text(self, cleaned) -> bool:
@@ -187,6 +217,60 @@ class ArticleAdminForm(forms.ModelForm):
         if note and article.is_live:
             kind = self.cleaned_data.get("correction_kind") or CorrectionKind.UPDATE
             article.log_change(note, kind=kind, by=user)
+
+    def uploaded_lead_image(self, uploaded_by=None) -> Image | None:
+        """The library entry of the lead image uploaded with this form, or None: the picture
+        already in the library when it was uploaded before."""
+        upload = self.cleaned_data.get("new_lead_image")
+        if not upload:
+            return None
+        upload.seek(0)
+        return Image.objects.for_clean_image(
+            clean_image(upload.read()),
+            folder="images",
+            alt=self.cleaned_data.get("new_lead_image_alt", ""),
+            caption=self.cleaned_data.get("new_lead_image_caption", ""),
+            credit=self.cleaned_data.get("new_lead_image_credit", ""),
+            licence=self.cleaned_data.get("new_lead_image_licence", ""),
+            source=self.cleaned_data.get("source"),
+            uploaded_by=uploaded_by,
+        )
+
+
+class ImageAdminForm(forms.ModelForm):
+    """The media library's form: an upload is decoded before anything is saved, and a picture
+    already in the library is pointed at rather than stored twice."""
+
+    class Meta:
+        model = Image
+        fields = ["file", "alt", "caption", "credit", "licence", "source", "original_url"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "file" in self.fields:
+            self.fields["file"].validators.append(validate_uploaded_image)
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if not upload or upload == self.initial.get("file"):
+            return upload
+        upload.seek(0)
+        digest = clean_image(upload.read()).digest
+        upload.seek(0)
+        twin = Image.objects.filter(content_hash=digest).exclude(pk=self.instance.pk).first()
+        if twin is not None:
+            raise forms.ValidationError(
+                f"This picture is already in the library as image {twin.pk} (“{twin}”): "
+                "use that one.",
+                code="duplicate_image",
+            )
+        return upload
+
+    def clean_original_url(self):
+        url = self.cleaned_data.get("original_url", "")
+        if url and not is_http_url(url):
+            raise forms.ValidationError("Only http and https links are allowed.")
+        return url
 
 
 class ArticleBlockOverrideForm(forms.ModelForm):

@@ -58,6 +58,13 @@ CORRECTION_PERMISSIONS = {
     IMPORTERS: ["articles.view_correction"],
 }
 
+# Granted by the migration that created the media library (0010), so the roles' first migration
+# never names a model that did not exist yet.
+MEDIA_LIBRARY_PERMISSIONS = {
+    EDITORS: [f"articles.{action}_image" for action in ("add", "change", "delete", "view")],
+    IMPORTERS: [f"articles.{action}_image" for action in ("add", "change", "view")],
+}
+
 
 def ensure_permissions(apps, *app_labels: str):
     """Create the permission rows of `app_labels` now (Django does it only after migrate)."""

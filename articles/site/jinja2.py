@@ -68,11 +68,13 @@ def environment(**options) -> Environment:
         share_links=presentation.share_links,
         article_json_ld=presentation.article_json_ld,
         licence_notice=presentation.licence_notice,
+        source_logo=presentation.source_logo,
     )
     env.filters.update(
         date=date,
         subject_url=subject_url,
         kicker=presentation.kicker,
+        picture=presentation.picture,
         author_names=presentation.author_names,
         copyright_line=presentation.copyright_line,
         video_mime_type=presentation.video_mime_type,

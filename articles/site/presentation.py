@@ -48,23 +48,42 @@ def absolute_url(request, url: str) -> str:
 
 
 def lead_image(article, request=None) -> dict | None:
-    """The lead image's src, srcset (every rendition by width), intrinsic size and absolute URL."""
-    if not article.lead_image:
-        return None
-    storage = article.lead_image.storage
-    renditions = article.lead_image_renditions or []
+    """The article's lead image as pages print it (see `picture`), or None."""
+    return picture(article.lead_image, request) if article.lead_image_id else None
+
+
+def picture(image, request=None) -> dict:
+    """A library image's src, srcset (every rendition by width), intrinsic size, absolute URL
+    and the texts shown with it."""
+    storage = image.file.storage
+    renditions = image.renditions or []
     if renditions:
         largest = renditions[-1]
         src, width, height = storage.url(largest["name"]), largest["width"], largest["height"]
         srcset = ", ".join(f"{storage.url(r['name'])} {r['width']}w" for r in renditions)
     else:
-        src, width, height, srcset = article.lead_image.url, None, None, ""
+        src, width, height, srcset = image.file.url, image.width or None, image.height or None, ""
     return {
         "src": src,
         "srcset": srcset,
         "width": width,
         "height": height,
         "absolute_src": absolute_url(request, src),
+        "alt": image.alt,
+        "caption": image.caption,
+        "credit": image.credit,
+    }
+
+
+def source_logo(source) -> dict | None:
+    """The source's logo as pages print it: address, intrinsic size and alt text, or None."""
+    if not source.logo:
+        return None
+    return {
+        "src": source.logo.url,
+        "width": source.logo_width,
+        "height": source.logo_height,
+        "alt": f"{source.name} logo",
     }
 
 

@@ -11,8 +11,9 @@ edit, a byline, region, theme, report, tag, block override or “also reported b
 added or taken away) makes stale: the article's page (at its old and new address), `LISTS`
 (home, search, the site-wide feeds, the sitemaps), the listings and subject feeds of every
 subject it was or is filed under (a region's listing includes its sub-regions', so its parent
-regions too) and its year and month archives. Site-wide blocks, rights records, any edit of a
-source, region, theme, report, author or tag (a new source, author or tag, as imports create,
+regions too) and its year and month archives. An edit of a library image does the same for
+every visible article it leads. Site-wide blocks, rights records, any edit of a source,
+region, theme, report, author or tag (a new source, author or tag, as imports create,
 excepted) move `SITE`: every page.
 
 What a transaction changes is collected while it runs and the generations are moved once, when
@@ -378,6 +379,21 @@ def redirect_changed(sender, instance, using, **kwargs):
         return
     if instance.article_id is None or _is_or_was_visible(instance.article, using):
         pending_changes(using).scopes.add(REDIRECTS)
+
+
+@receiver(post_save, sender=models.Image)
+def image_edited(sender, instance, using, created=False, **kwargs):
+    # A new picture leads no article yet; an edited one changes what its articles show.
+    if created:
+        return
+    visible = (
+        models.Article._default_manager.using(using)
+        .published()
+        .filter(lead_image=instance)
+        .values_list("pk", flat=True)
+    )
+    for article_id in visible:
+        trace(article_id, using)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 A remote `<img>` left in a stored body makes every reader's browser ask a third party for it,
 and for an address such as http://10.0.0.1/ it asks the reader's own network. So each body
-image is fetched through the importer's guard, re-encoded and stored like a lead image, and its
-`src` rewritten to our copy. An image that cannot or may not be fetched becomes a link to the
+image is fetched through the importer's guard, re-encoded and stored like a lead image, as an
+entry of the media library (with its alt text, original address and source), and its `src`
+rewritten to that entry's file. An image that cannot or may not be fetched becomes a link to the
 original instead: nothing is lost, and nothing loads until a reader follows the link.
 """
 
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 import lxml.html
 import nh3
 from django.conf import settings
-from django.core.files.storage import default_storage
 from lxml import etree
 
-from articles.images import ImageRejected, clean_image, store_clean_image
+from articles.images import ImageRejected, clean_image
+from articles.models import Image, ImageLicence, Source
 from articles.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
@@ -46,7 +47,11 @@ class StoredImage:
 
 
 def localise_body_images(
-    html_text: str, *, download: bool, max_images: int = MAX_BODY_IMAGES
+    html_text: str,
+    *,
+    download: bool,
+    max_images: int = MAX_BODY_IMAGES,
+    source: Source | None = None,
 ) -> tuple[str, list[str]]:
     """Return `html_text` (already sanitized) with no image left on another site, and warnings.
 
@@ -54,7 +59,8 @@ def localise_body_images(
     one fetch deadline for the whole body) and served from our media storage; every other one
     becomes `<a href="original">Image: alt</a>`. Images already in our storage are left alone,
     so running this again over its own output changes nothing. Opting out of downloads is not
-    a problem worth a warning; refusals are.
+    a problem worth a warning; refusals are. Each stored picture is a library entry, credited
+    to `source`.
     """
     if "<img" not in html_text.lower():
         return html_text, []
@@ -65,7 +71,7 @@ def localise_body_images(
         root = lxml.html.fragment_fromstring(html_text, create_parent="div", parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return _without_images(html_text), unreadable
-    localiser = _Localiser(download=download, max_images=max_images)
+    localiser = _Localiser(download=download, max_images=max_images, source=source)
     for image in list(root.iter("img")):
         localiser.localise(image)
     serialised = lxml.html.tostring(root, encoding="unicode")
@@ -74,8 +80,9 @@ def localise_body_images(
 
 
 class _Localiser:
-    def __init__(self, *, download: bool, max_images: int):
+    def __init__(self, *, download: bool, max_images: int, source: Source | None):
         self.download = download
+        self.source = source
         self.max_images = max_images
         self.deadline = time.monotonic() + settings.SYNDICATION_DEADLINE
         self.outcomes: dict[str, StoredImage | None] = {}
@@ -91,7 +98,7 @@ class _Localiser:
             # mailto: or a fragment: nothing worth keeping as an image, or as a link to one.
             _replace_with_text(image, _label(image))
             return
-        stored = self._stored(src)
+        stored = self._stored(src, alt=image.get("alt") or "")
         if stored is None:
             _replace_with_link(image, src)
             return
@@ -99,7 +106,7 @@ class _Localiser:
         image.set("width", str(stored.width))
         image.set("height", str(stored.height))
 
-    def _stored(self, url: str) -> StoredImage | None:
+    def _stored(self, url: str, alt: str) -> StoredImage | None:
         if url in self.outcomes:
             return self.outcomes[url]
         stored = None
@@ -110,16 +117,23 @@ class _Localiser:
         elif time.monotonic() >= self.deadline:
             self.out_of_time += 1
         else:
-            stored = self._download(url)
+            stored = self._download(url, alt)
         self.outcomes[url] = stored
         return stored
 
-    def _download(self, url: str) -> StoredImage | None:
+    def _download(self, url: str, alt: str) -> StoredImage | None:
         shown = url[:_MAX_URL_IN_WARNING]
         try:
             result = fetch(url, accept=IMAGE_ACCEPT, max_bytes=settings.IMAGE_MAX_BYTES)
             clean = clean_image(result.content)
-            name = store_clean_image(clean, BODY_IMAGE_FOLDER)
+            entry = Image.objects.for_clean_image(
+                clean,
+                folder=BODY_IMAGE_FOLDER,
+                alt=" ".join(alt.split())[:300],
+                licence=ImageLicence.SOURCE_TERMS,
+                source=self.source,
+                original_url=url[:1000],
+            )
         except FetchError as error:
             self.refusals.append(f"body image {shown} was not fetched: {error}")
         except ImageRejected as error:
@@ -127,7 +141,7 @@ class _Localiser:
         except OSError as error:
             self.refusals.append(f"body image {shown} could not be stored: {error}")
         else:
-            return StoredImage(default_storage.url(name), clean.width, clean.height)
+            return StoredImage(entry.file.url, entry.width, entry.height)
         return None
 
     def warnings(self) -> list[str]:

@@ -52,6 +52,7 @@ from articles.models import (
     Article,
     ArticleStatus,
     Byline,
+    Image,
     Redirect,
     Source,
     give_free_slugs,
@@ -287,8 +288,8 @@ class ItemImporter:
             return Outcome.CREATED
 
         # The picture is fetched before the transaction opens, so no row waits on the network;
-        # its file is named after its content, so a lost race leaves nothing to clean up.
-        image_name, image_warning = self._lead_image(item)
+        # its library entry is found by its content, so a lost race leaves nothing to clean up.
+        image, image_warning = self._lead_image(item)
         body, body_warnings = self._body(item)
         return NewItem(
             position=position,
@@ -296,7 +297,7 @@ class ItemImporter:
             key=key,
             normalised=normalised,
             digest=digest,
-            image_name=image_name,
+            image=image,
             body=body,
             warnings=[*([image_warning] if image_warning else []), *body_warnings],
             signature=duplicates.signature_of(item.title, body),
@@ -306,7 +307,7 @@ class ItemImporter:
         """Store one new item in its own transaction."""
         try:
             with transaction.atomic(), search_documents_refreshed_once():
-                article = self._create_article(new.item, new.image_name, new.body)
+                article = self._create_article(new.item, new.image, new.body)
                 self._provenance(new, article).save(force_insert=True)
                 self._leave_redirects(article, new.item)
                 duplicates.store_signatures([(article, new.signature)])
@@ -323,10 +324,11 @@ class ItemImporter:
         return Outcome.CREATED
 
     def _may_store_in_bulk(self, new: "NewItem") -> bool:
-        """Items that need nothing a bulk insert skips: no lead image to render, no
-        publication (whose signals refresh the public pages), no WordPress slug or old paths."""
+        """Items that need nothing a bulk insert skips: no lead image (an item that waited for
+        its picture is stored at once), no publication (whose signals refresh the public
+        pages), no WordPress slug or old paths."""
         return not (
-            new.image_name
+            new.image is not None
             or self._article_status(new.item) == ArticleStatus.PUBLISHED
             or new.item.extra.get("slug")
             or new.item.extra.get("old_paths")
@@ -359,7 +361,7 @@ class ItemImporter:
         self.run.possible_duplicates += duplicates.link_possible_duplicates(stored, self.run)
 
     def _insert_all(self, batch: list["NewItem"]) -> list[Article]:
-        filed = [self._new_article(new.item, new.image_name, new.body) for new in batch]
+        filed = [self._new_article(new.item, new.image, new.body) for new in batch]
         articles = [article for article, _filing in filed]
         give_free_slugs(articles, Article.slug_source_field)
         for article in articles:
@@ -388,7 +390,7 @@ class ItemImporter:
             fetched_from=self.fetched_from[:1000],
             raw_payload=item_payload(item),
             date_problem=item.date_problem[:300],
-            warnings=new.warnings,
+            warnings=[*new.warnings, *self._held_for_alt_text(article)],
         )
 
     def _find_existing(self, key: str, normalised: str) -> ImportedItem | None:
@@ -430,13 +432,27 @@ class ItemImporter:
             )  # fmt: skip
         return Outcome.FLAGGED
 
-    def _lead_image(self, item: ParsedItem) -> tuple[str, str]:
-        if not (self.options.download_images and item.lead_image and item.lead_image.url):
-            return "", ""
+    def _lead_image(self, item: ParsedItem) -> tuple[Image | None, str]:
+        picture = item.lead_image
+        if not (self.options.download_images and picture and picture.url):
+            return None, ""
         try:
-            return download_lead_image(item.lead_image.url), ""
+            return download_lead_image(
+                picture.url,
+                source=self.source,
+                alt=picture.alt,
+                caption=picture.caption,
+                credit=picture.credit,
+            ), ""
         except ImageDownloadFailed as error:
-            return "", str(error)
+            return None, str(error)
+
+    def _held_for_alt_text(self, article: Article) -> list[str]:
+        """Why an article asked to be published went to review: a picture without alt text."""
+        if self.status != ArticleStatus.PUBLISHED or article.status != ArticleStatus.REVIEW:
+            return []
+        problem = article.missing_alt_text()
+        return [f"Put in review instead of published: {problem}"] if problem else []
 
     def _article_status(self, item: ParsedItem) -> str:
         if str(item.extra.get("status") or "").lower() in WXR_DRAFT_STATUSES:
@@ -451,14 +467,14 @@ class ItemImporter:
         body = clean_html(item.content_html, base_url=item.base_url or link or None)
         if not body and item.summary:
             body = clean_html(f"<p>{html.escape(item.summary)}</p>")
-        return localise_body_images(body, download=self.options.download_images)
+        return localise_body_images(body, download=self.options.download_images, source=self.source)
 
-    def _create_article(self, item: ParsedItem, image_name: str, body: str) -> Article:
+    def _create_article(self, item: ParsedItem, image: Image | None, body: str) -> Article:
         """Save the article once, already filed: its byline, taxonomy and tags are read in
         two queries at most (authors, tags: none once the run knows the names) and written
         with one INSERT per relation, and its search names are set before the INSERT, so the
         search vector is computed once."""
-        article, filing = self._new_article(item, image_name, body)
+        article, filing = self._new_article(item, image, body)
         slug = slugify(unquote(str(item.extra.get("slug") or "")), allow_unicode=False)[:200]
         if slug and not Article.objects.filter(slug=slug).exists():
             article.slug = slug
@@ -466,7 +482,7 @@ class ItemImporter:
         self._file_all([(article, filing)])
         return article
 
-    def _new_article(self, item: ParsedItem, image_name: str, body: str):
+    def _new_article(self, item: ParsedItem, image: Image | None, body: str):
         """The unsaved article of an item, with its search names, and how it is filed."""
         link = item.link if is_http_url(item.link) else ""
         title = plain_text(item.title) or f"Untitled item from {self.source.name}"
@@ -484,11 +500,9 @@ class ItemImporter:
         if item.video and is_http_url(item.video.url):
             article.kicker = "Video"
             article.video_url = item.video.url[:1000]
-        if image_name and item.lead_image:
-            article.lead_image.name = image_name
-            article.lead_image_alt = item.lead_image.alt[:300]
-            article.lead_image_caption = item.lead_image.caption[:500]
-            article.lead_image_credit = item.lead_image.credit[:200]
+        article.lead_image = image
+        if article.status == ArticleStatus.PUBLISHED and article.missing_alt_text():
+            article.status = ArticleStatus.REVIEW
         if article.status == ArticleStatus.PUBLISHED:
             keep_date = self.options.keep_publication_dates and item.published is not None
             article.published_at = item.published if keep_date else timezone.now()
@@ -600,7 +614,7 @@ class NewItem:
     key: str
     normalised: str
     digest: str
-    image_name: str
+    image: Image | None
     body: str
     warnings: list[str]
     signature: Signature | None = None

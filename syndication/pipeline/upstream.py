@@ -121,7 +121,7 @@ def _upstream_body(
     new = item_from_payload(record.upstream_payload)
     link = new.link if is_http_url(new.link) else article.original_url
     body = clean_html(new.content_html, base_url=new.base_url or link or None)
-    return localise_body_images(body, download=download)
+    return localise_body_images(body, download=download, source=article.source)
 
 
 def dismiss_upstream_changes(record: ImportedItem) -> None:

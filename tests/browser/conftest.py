@@ -200,10 +200,11 @@ def restore_editorial_roles():
     """
     from django.apps import apps
 
-    from articles.editorial.roles import ARTICLES_PERMISSIONS, grant
+    from articles.editorial.roles import ARTICLES_PERMISSIONS, MEDIA_LIBRARY_PERMISSIONS, grant
 
     import_roles = import_module("syndication.migrations.0002_import_roles")
     grant(apps, ARTICLES_PERMISSIONS)
+    grant(apps, MEDIA_LIBRARY_PERMISSIONS)
     grant(apps, import_roles.SYNDICATION_PERMISSIONS)
 
 

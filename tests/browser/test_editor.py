@@ -1,5 +1,6 @@
 """An editor, in the admin, adds a feed served on this machine, fetches it, reviews the draft
-in the import review queue and publishes it; a reader then finds it on the site."""
+in the import review queue, describes its picture in the media library and publishes it; a
+reader then finds it on the site."""
 
 import re
 
@@ -91,6 +92,20 @@ def test_editor_imports_a_feed_reviews_the_draft_and_publishes_it(open_page, edi
     assert "solar roof" in page.locator(".desk-cleaned").inner_text()
     screenshot(page, "admin review draft")
 
+    # The feed gave its picture no alt text: publishing waits until someone describes it.
+    page.goto("/admin/syndication/importeditem/?queue=drafts")
+    page.locator("#result_list tbody tr", has_text=TITLE).locator(
+        "input[name=_selected_action]"
+    ).check()
+    submit_action(page, "publish")
+    assert "no alt text" in page.locator(".messagelist").inner_text()
+
+    page.goto("/admin/articles/image/?q=Coastal")
+    page.locator("#result_list tbody tr th a").first.click()
+    page.fill("#id_alt", "A new cold store on the quay, solar panels on its roof")
+    page.locator("input[name=_save]").click()
+    page.wait_for_url("**/admin/articles/image/**")
+
     page.goto("/admin/syndication/importeditem/?queue=drafts")
     page.locator("#result_list tbody tr", has_text=TITLE).locator(
         "input[name=_selected_action]"
@@ -102,7 +117,7 @@ def test_editor_imports_a_feed_reviews_the_draft_and_publishes_it(open_page, edi
     article = Article.objects.get(title=TITLE)
     assert article.status == ArticleStatus.PUBLISHED
     assert article.regions.get().name == "Europe"
-    assert article.lead_image.name
+    assert article.lead_image.alt.startswith("A new cold store")
     assert [a.name for a in article.ordered_authors] == ["Jonas Berg"]
     watch.assert_quiet()
 

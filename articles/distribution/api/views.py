@@ -164,9 +164,9 @@ def article_data(request, article: Article) -> dict:
             "src": image["absolute_src"],
             "width": image["width"],
             "height": image["height"],
-            "alt": article.lead_image_alt,
-            "caption": article.lead_image_caption,
-            "credit": article.lead_image_credit,
+            "alt": image["alt"],
+            "caption": image["caption"],
+            "credit": image["credit"],
         }
         if image
         else None,
@@ -237,7 +237,7 @@ def list_articles(request, filters: Query[schemas.ArticleFilters]):
         )
     listed = (
         articles.for_listing()
-        .select_related("source__rights")
+        .select_related("source__rights", "lead_image")
         .prefetch_related(prefetch_subjects("reports"), "tags")
     )
     rows = list(listed[: filters.limit + 1])

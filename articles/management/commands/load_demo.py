@@ -1,21 +1,25 @@
 import datetime
-import io
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from articles import demo_content as demo
+from articles import demo_media
 from articles.images import clean_image, store_clean_image
 from articles.models import (
     Article,
     ArticleStatus,
     Author,
     Byline,
+    Image,
+    ImageLicence,
     InDepthReport,
     Region,
     RightsRecord,
@@ -24,17 +28,11 @@ from articles.models import (
     Theme,
 )
 
+DEMO_MEDIA = Path(demo_media.__file__).resolve().parent
 
-def illustration(top: str, bottom: str, size=(1600, 900)) -> bytes:
-    """A simple two-tone landscape, so the demo has real images with renditions."""
-    image = Image.new("RGB", size, top)
-    draw = ImageDraw.Draw(image)
-    width, height = size
-    draw.rectangle([0, height * 2 // 3, width, height], fill=bottom)
-    draw.ellipse([width * 2 // 3, height // 6, width * 2 // 3 + 180, height // 6 + 180], "#fff6")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+
+def demo_file(folder: str, name: str) -> bytes:
+    return (DEMO_MEDIA / folder / name).read_bytes()
 
 
 class Command(BaseCommand):
@@ -70,6 +68,8 @@ class Command(BaseCommand):
             if created:
                 new_sources.add(slug)
             RightsRecord.objects.get_or_create(source=sources[slug], defaults=rights)
+            if not sources[slug].logo and (DEMO_MEDIA / "logos" / f"{slug}.png").exists():
+                self._give_logo(sources[slug])
 
         authors = {}
         for name, source_slug, bio in demo.AUTHORS:
@@ -81,15 +81,39 @@ class Command(BaseCommand):
                 default_author=authors["Delta Dispatch"]
             )
 
+        images = {name: self._library_image(name, *texts) for name, texts in demo.IMAGES.items()}
         for spec in demo.ARTICLES:
             if not Article.objects.filter(slug=spec["slug"]).exists():
-                self._load_article(spec, now, sources, authors, regions, themes, reports)
+                self._load_article(spec, now, sources, authors, regions, themes, reports, images)
 
         self._load_users()
         count = Article.objects.published().count()
         self.stdout.write(self.style.SUCCESS(f"Demo content ready: {count} published articles."))
 
-    def _load_article(self, spec, now, sources, authors, regions, themes, reports):
+    def _give_logo(self, source: Source) -> None:
+        clean = clean_image(demo_file("logos", f"{source.slug}.png"))
+        source.logo = store_clean_image(clean, "logos")
+        source.logo_width, source.logo_height = clean.width, clean.height
+        source.save(update_fields=["logo", "logo_width", "logo_height"])
+
+    def _library_image(self, name: str, alt: str, caption: str) -> Image:
+        return Image.objects.for_clean_image(
+            clean_image(demo_file("images", f"{name}.jpg")),
+            folder="images",
+            alt=alt,
+            caption=caption,
+            credit=demo.DEMO_IMAGE_CREDIT,
+            licence=ImageLicence.OWN,
+        )
+
+    def _video_url(self, name: str) -> str:
+        """The demo video, copied into media storage once and addressed on this site."""
+        stored = f"video/{name}"
+        if not default_storage.exists(stored):
+            stored = default_storage.save(stored, ContentFile(demo_file("video", name)))
+        return settings.SITE_URL + default_storage.url(stored)
+
+    def _load_article(self, spec, now, sources, authors, regions, themes, reports, images):
         article = Article(
             slug=spec["slug"],
             title=spec["title"],
@@ -102,14 +126,9 @@ class Command(BaseCommand):
             original_published_at=now - datetime.timedelta(days=spec["original_days_ago"]),
             published_at=now - datetime.timedelta(days=spec["site_days_ago"]),
             status=ArticleStatus.PUBLISHED,
-            video_url=spec.get("video_url", ""),
-            lead_image_caption=spec.get("caption", ""),
-            lead_image_credit=spec.get("credit", ""),
-            lead_image_alt=spec.get("caption", ""),
+            video_url=self._video_url(spec["video"]) if spec.get("video") else "",
+            lead_image=images[spec["image"]] if spec.get("image") else None,
         )
-        if spec.get("image"):
-            clean = clean_image(illustration(*spec["image"]))
-            article.lead_image.name = store_clean_image(clean, "lead")
         article.save()
 
         Byline.objects.bulk_create(
