@@ -137,6 +137,25 @@
       var select = container && container.previousElementSibling;
       name(search, labelOf(select && select.matches("select") ? select : container));
     });
+    // A single-choice autocomplete is named by the text of its current choice only, which is
+    // nothing while it is empty (an article with no lead image yet): its label comes first.
+    document.querySelectorAll(".select2-selection--single[aria-labelledby]").forEach(function (box) {
+      var container = box.closest(".select2-container");
+      var select = container && container.previousElementSibling;
+      var label = select && select.id && document.querySelector('label[for="' + CSS.escape(select.id) + '"]');
+      if (!label) {
+        return;
+      }
+      label.id = label.id || select.id + "-label";
+      var shown = box.querySelector(".select2-selection__rendered[role='textbox']");
+      if (shown) {
+        name(shown, labelOf(select));
+      }
+      var ids = box.getAttribute("aria-labelledby").split(/\s+/);
+      if (ids.indexOf(label.id) === -1) {
+        box.setAttribute("aria-labelledby", [label.id].concat(ids).join(" "));
+      }
+    });
     document.querySelectorAll("p.datetime input").forEach(function (input) {
       if (!input.labels.length) {
         var part = input.classList.contains("vTimeField") ? "time" : "date";

@@ -262,6 +262,7 @@ def published_story(demo_site, feed_server, live_server, settings):
         author="Amina Diallo",
         categories=["West Africa", "Environment"],
         image_url=feed_server.url("/photo.jpg"),
+        image_caption="Mangrove seedlings along the edge of the delta",
         video_url=f"{live_server.url}/media/test-video/tiny.webm",
     )
     feed_server.routes["/feed.xml"] = (

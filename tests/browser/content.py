@@ -21,6 +21,7 @@ class Item:
     author: str = ""
     categories: list[str] = field(default_factory=list)
     image_url: str = ""
+    image_caption: str = ""  # sent as Media RSS, which the importer also takes as alt text
     video_url: str = ""
 
 
@@ -42,7 +43,13 @@ def rss(title: str, link: str, items: list[Item]) -> bytes:
         if item.author:
             parts.append(f"<dc:creator>{escape(item.author)}</dc:creator>")
         parts += [f"<category>{escape(name)}</category>" for name in item.categories]
-        if item.image_url:
+        if item.image_url and item.image_caption:
+            parts.append(
+                f"<media:content url='{escape(item.image_url)}' medium='image' type='image/jpeg'>"
+                f"<media:description>{escape(item.image_caption)}</media:description>"
+                "</media:content>"
+            )
+        elif item.image_url:
             parts.append(
                 f"<enclosure url='{escape(item.image_url)}' type='image/jpeg' length='0'/>"
             )
@@ -54,7 +61,8 @@ def rss(title: str, link: str, items: list[Item]) -> bytes:
     return (
         "<?xml version='1.0' encoding='utf-8'?>"
         "<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'"
-        " xmlns:dc='http://purl.org/dc/elements/1.1/'><channel>"
+        " xmlns:dc='http://purl.org/dc/elements/1.1/'"
+        " xmlns:media='http://search.yahoo.com/mrss/'><channel>"
         f"<title>{escape(title)}</title><link>{escape(link)}</link>"
         "<description>Test feed</description>" + "".join(entries) + "</channel></rss>"
     ).encode("utf-8")

@@ -54,6 +54,8 @@ def test_an_editor_reuses_a_library_image_and_readers_see_it(open_page, editor, 
     page.goto(f"/admin/articles/article/{draft.pk}/change/")
     choose_in_autocomplete(page, "id_lead_image", "cranes", "Two orange cranes")
     page.select_option("#id_status", "published")
+    page.locator("#id_lead_image").scroll_into_view_if_needed()
+    screenshot(page, "article form picking a library image")
     page.locator("input[name=_save]").first.click()
     page.wait_for_url("**/admin/articles/article/")
     assert "was changed successfully" in page.locator(".messagelist").inner_text()
