@@ -9,7 +9,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
@@ -907,9 +907,11 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def for_detail(self):
-        """The loading plan of the article page: the article with its source and rights record,
-        then one query for each relation it prints, whatever its size (in the order described
-        above `subjects`)."""
+        """The loading plan of the article page: the article with its source, rights record
+        and lead image, then one query for each relation every article has (bylines, regions,
+        themes, reports, tags), in the order described above `subjects`. The relations most
+        articles leave empty (block overrides, corrections, other sources' credits) are only
+        tested for in the article's own query; `load_rarely_filled` then reads those present."""
         return (
             self.select_related("source__rights", "lead_image")
             .prefetch_related(
@@ -918,27 +920,50 @@ class ArticleQuerySet(models.QuerySet):
                 subjects("themes"),
                 subjects("reports"),
                 "tags",
-                Prefetch(
-                    "block_overrides",
-                    queryset=ArticleBlockOverride.objects.only("article", "key", "content", "hide"),
-                ),
-                Prefetch(
-                    "corrections",
-                    queryset=Correction.objects.only("article", "kind", "note", "created_at"),
-                ),
-                Prefetch(
-                    "also_reported_by",
-                    queryset=AlsoReportedBy.objects.select_related("source").only(
-                        "article",
-                        "original_url",
-                        "source__name",
-                        "source__slug",
-                        "source__homepage",
-                    ),  # fmt: skip
-                ),
+            )
+            .annotate(
+                **{
+                    f"has_{relation}": models.Exists(
+                        related().filter(article=models.OuterRef("pk"))
+                    )
+                    for relation, related in RARELY_FILLED.items()
+                }
             )
             .defer("search_names", "search_vector")
         )
+
+
+def _overrides_shown():
+    return ArticleBlockOverride.objects.only("article", "key", "content", "hide")
+
+
+def _corrections_shown():
+    return Correction.objects.only("article", "kind", "note", "created_at")
+
+
+def _credits_shown():
+    return AlsoReportedBy.objects.select_related("source").only(
+        "article", "original_url", "source__name", "source__slug", "source__homepage"
+    )
+
+
+# Relations of the article page that most articles leave empty, and what is read of them.
+RARELY_FILLED = {
+    "block_overrides": _overrides_shown,
+    "corrections": _corrections_shown,
+    "also_reported_by": _credits_shown,
+}
+
+
+def load_rarely_filled(*articles: "Article") -> None:
+    """Read the rarely filled relations of articles loaded with `for_detail()`: one query per
+    relation that some of them have, none for a relation they all leave empty (its `.all()`
+    is then empty at no cost)."""
+    for relation, related in RARELY_FILLED.items():
+        having = [a for a in articles if getattr(a, f"has_{relation}", True)]
+        lacking = [a for a in articles if not getattr(a, f"has_{relation}", True)]
+        prefetch_related_objects(having, Prefetch(relation, queryset=related()))
+        prefetch_related_objects(lacking, Prefetch(relation, queryset=related().none()))
 
 
 class Article(SluggedModel):

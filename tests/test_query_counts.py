@@ -14,7 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import ArticleBlockOverride, SiteBlock, SiteBlockKey
+from articles.models import (
+    AlsoReportedBy,
+    ArticleBlockOverride,
+    Correction,
+    SiteBlock,
+    SiteBlockKey,
+)
 
 from .factories import (
     AuthorFactory,
@@ -22,6 +28,7 @@ from .factories import (
     PublishedArticleFactory,
     RegionFactory,
     ReportFactory,
+    SourceFactory,
     ThemeFactory,
 )
 
@@ -71,11 +78,29 @@ class TestArticlePage:
         few = queries_to_render(client, small.get_absolute_url())
         many = queries_to_render(client, large.get_absolute_url())
 
-        assert few == many
-        # The article with its source and rights, then its bylines, regions, themes, reports,
-        # tags, block overrides, corrections and "also reported by" credits; the site blocks;
-        # the navigation's regions and themes.
-        assert many == 1 + 8 + 1 + 2
+        # The article with its source, rights and lead image, and whether it has block
+        # overrides, corrections or other outlets' credits; then its bylines, regions, themes,
+        # reports and tags; the site blocks; the navigation's regions and themes.
+        assert few == 1 + 5 + 1 + 2
+        # The same, and one query for the block overrides it has (none for the two it lacks).
+        assert many == few + 1
+
+    def test_an_article_with_every_rare_relation_reads_each_once_whatever_their_number(
+        self, client
+    ):
+        pages = []
+        for size in (1, 5):
+            article = richly_related_article(size)
+            for key in (SiteBlockKey.DISCLAIMER, SiteBlockKey.COMMUNITY_LINKS)[: min(size, 2)]:
+                ArticleBlockOverride.objects.create(article=article, key=key, content="<p>x</p>")
+            for number in range(size):
+                Correction.objects.create(article=article, note=f"Fixed date {number}.")
+                AlsoReportedBy.objects.create(
+                    article=article, source=SourceFactory(), original_url="https://o.example/"
+                )
+            pages.append(queries_to_render(client, article.get_absolute_url()))
+
+        assert pages[0] == pages[1] == 1 + 5 + 3 + 1 + 2
 
     def test_site_blocks_and_navigation_come_from_the_cache_once_warm(self, client):
         article = richly_related_article(3)
@@ -100,12 +125,13 @@ class TestArticlePage:
         statements = [query["sql"] for query in warm]
 
         assert response.status_code == 200
-        # The article joined to its source and rights record, then one query per relation.
-        assert len(statements) == 9
+        # The article joined to its source and rights record, then one query per relation it
+        # has: bylines, regions, themes, reports, tags and its one block override.
+        assert len(statements) == 7
         assert "articles_rightsrecord" in statements[0]
         # Only the credits read sources again: those of the other outlets.
         assert [sql for sql in statements[1:] if "articles_source" in sql] == [
-            sql for sql in statements if "articles_alsoreportedby" in sql
+            sql for sql in statements[1:] if "articles_alsoreportedby" in sql
         ]
 
 

@@ -14,7 +14,16 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from articles.models import Article, ArticleStatus, Author, InDepthReport, Region, Source, Theme
+from articles.models import (
+    Article,
+    ArticleStatus,
+    Author,
+    InDepthReport,
+    Region,
+    Source,
+    Theme,
+    load_rarely_filled,
+)
 from articles.site.pagination import ListingPaginator
 from articles.site.presentation import lead_image
 
@@ -156,6 +165,11 @@ class ArticlePageMixin:
 
     template_name = "articles/article_detail.html"
     context_object_name = "article"
+
+    def get_object(self, queryset=None):
+        article = super().get_object(queryset)
+        load_rarely_filled(article)
+        return article
 
     def get_context_data(self, **kwargs):
         article = self.object

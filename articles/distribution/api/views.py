@@ -26,6 +26,7 @@ from articles.models import (
     RightsRecord,
     Source,
     Theme,
+    load_rarely_filled,
 )
 from articles.models import subjects as prefetch_subjects
 from articles.site.links import subject_url
@@ -279,6 +280,7 @@ def get_article(request, slug: str):
                 else withdrawn.rights_end_notice(),
             },
         )
+    load_rarely_filled(article)
     return {**article_data(request, article), "body": article.public_body}
 
 
