@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from articles.management.tables import text_table
 from articles.models import RightsRecord
 
 
@@ -54,10 +55,4 @@ class Command(BaseCommand):
 
 def table(rows: list[list[str]]) -> str:
     header = ["source", "slug", "rights", "policy", "live articles"]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return text_table(header, rows)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from articles.management.tables import text_table
 from syndication.management.commands._sources import checked_slug, existing_source
 from syndication.originals import check_originals
 
@@ -53,10 +54,4 @@ def summary_table(run) -> str:
         ]
         for line in run.checked
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return text_table(header, rows)
