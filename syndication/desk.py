@@ -29,6 +29,9 @@ def queue_figures(request) -> list[Figure]:
         drafts=Count("pk", filter=Q(article__status=ArticleStatus.DRAFT)),
         changed=Count("pk", filter=Q(upstream_changed=True)),
         problems=Count("pk", filter=~Q(date_problem="", warnings=[])),
+        duplicates=Count(
+            "pk", filter=Q(pk__in=ImportedItem.objects.with_undecided_duplicates().values("pk"))
+        ),
     )
     return [
         Figure("Awaiting review", admin_list(QUEUE, queue="review"), counts["review"]),
@@ -37,6 +40,12 @@ def queue_figures(request) -> list[Figure]:
         ),
         Figure("Imported drafts", admin_list(QUEUE, queue="drafts"), counts["drafts"]),
         Figure("Date or image problems", admin_list(QUEUE, queue="problems"), counts["problems"]),
+        Figure(
+            "Possible duplicates to decide",
+            admin_list(QUEUE, queue="all", duplicates="undecided"),
+            counts["duplicates"],
+            tone="alert",
+        ),
     ]
 
 

@@ -13,7 +13,15 @@ from articles.editorial.dashboard import Figure, panels_for, register_panel
 from articles.editorial.roles import EDITORS, IMPORTERS
 from articles.models import ArticleStatus
 from syndication.items import ParsedFeed, ParsedItem
-from syndication.models import Feed, ImportedItem, MappingRule, OriginalCheck, RunKind
+from syndication.models import (
+    DuplicateKind,
+    Feed,
+    ImportedItem,
+    MappingRule,
+    OriginalCheck,
+    PossibleDuplicate,
+    RunKind,
+)
 from syndication.pipeline.runs import start_run
 from tests.factories import (
     LicensedSourceFactory,
@@ -123,6 +131,12 @@ def test_every_figure_counts_what_its_link_lists(editor):
     in_review = queued(guid="r1")
     queued(guid="d1", status=ArticleStatus.DRAFT)
     ImportedItem.objects.filter(pk=in_review.pk).update(upstream_changed=True)
+    PossibleDuplicate.objects.create(
+        article=in_review.article,
+        duplicate_of=PublishedArticleFactory(),
+        kind=DuplicateKind.NEAR,
+        similarity=0.8,
+    )
     PublishedArticleFactory(published_at=now + datetime.timedelta(hours=3))
     PublishedArticleFactory(published_at=now + datetime.timedelta(days=3))
     RightsRecordFactory(expires_on=timezone.localdate() + datetime.timedelta(days=10))
@@ -147,6 +161,7 @@ def test_every_figure_counts_what_its_link_lists(editor):
         "Awaiting review": 1,
         "Changed upstream": 1,
         "Imported drafts": 1,
+        "Possible duplicates to decide": 1,
         "In review": 1,
         "Drafts": 1,
         "Scheduled in the next 24 hours": 1,
