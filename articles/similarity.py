@@ -63,9 +63,10 @@ class Signature:
     def band_keys(self) -> list[int]:
         return band_keys(self.hashvalues)
 
-    @property
+    @functools.cached_property
     def lookup_keys(self) -> list[int]:
-        """What is stored and looked up: the band keys, and one key for the exact text."""
+        """What is stored and looked up: the band keys, and one key for the exact text
+        (worked out once: an import stores them, then looks its matches up with them)."""
         return [*self.band_keys, exact_key(self.text_hash)]
 
     def minhash_bytes(self) -> bytes:
