@@ -889,13 +889,13 @@ class ArticleQuerySet(models.QuerySet):
     def awaiting_review(self):
         return self.filter(status=ArticleStatus.REVIEW)
 
-    def for_listing(self):
+    def for_listing(self, *, with_relations: bool = True):
         """The loading plan of every listing: the rows with their sources and lead images,
         then one query each for the bylines (with their authors), regions and themes that cards
-        print."""
-        return (
+        print. `with_relations=False` leaves those out for `load_listing_relations` to read
+        later, for the rows that need them (a card found in the cache needs none)."""
+        listing = (
             self.select_related("source", "lead_image")
-            .prefetch_related(bylines_with_authors(), subjects("regions"), subjects("themes"))
             .defer(
                 "body",
                 "search_names",
@@ -905,32 +905,81 @@ class ArticleQuerySet(models.QuerySet):
             )
             .order_by("-published_at", "-pk")
         )
+        return listing.prefetch_related(*listing_relations()) if with_relations else listing
 
-    def for_detail(self):
+    def for_detail(self, *, with_relations: bool = True):
         """The loading plan of the article page: the article with its source, rights record
         and lead image, then one query for each relation every article has (bylines, regions,
         themes, reports, tags), in the order described above `subjects`. The relations most
         articles leave empty (block overrides, corrections, other sources' credits) are only
-        tested for in the article's own query; `load_rarely_filled` then reads those present."""
-        return (
-            self.select_related("source__rights", "lead_image")
-            .prefetch_related(
-                bylines_with_authors(),
-                subjects("regions"),
-                subjects("themes"),
-                subjects("reports"),
-                "tags",
-            )
-            .annotate(
-                **{
-                    f"has_{relation}": models.Exists(
-                        related().filter(article=models.OuterRef("pk"))
-                    )
-                    for relation, related in RARELY_FILLED.items()
-                }
-            )
-            .defer("search_names", "search_vector")
+        tested for in the article's own query; `load_rarely_filled` then reads those present.
+        `with_relations=False` is the article's own query alone, for `load_detail_relations`
+        to complete when the page is rendered rather than read from the cache."""
+        detail = self.select_related("source__rights", "lead_image").defer(
+            "search_names", "search_vector"
         )
+        if not with_relations:
+            return detail
+        return detail.annotate(
+            **{
+                f"has_{relation}": models.Exists(related().filter(article=models.OuterRef("pk")))
+                for relation, related in RARELY_FILLED.items()
+            }
+        ).prefetch_related(*detail_relations())
+
+
+def listing_relations() -> list:
+    return [bylines_with_authors(), subjects("regions"), subjects("themes")]
+
+
+def detail_relations() -> list:
+    return [
+        bylines_with_authors(),
+        subjects("regions"),
+        subjects("themes"),
+        subjects("reports"),
+        "tags",
+    ]
+
+
+def load_listing_relations(articles) -> None:
+    """What cards print of `articles` loaded with `for_listing(with_relations=False)`: three
+    queries for them all (none for relations already loaded)."""
+    prefetch_related_objects(list(articles), *listing_relations())
+
+
+def load_detail_relations(article: "Article") -> None:
+    """Complete an article loaded with `for_detail(with_relations=False)` to what its page
+    prints: one query for which of the relations many articles leave empty it has (reports,
+    and those of `RARELY_FILLED`), then one per relation it has. Relations already loaded (by
+    `for_detail()`) are not read again."""
+    if not hasattr(article, "has_corrections"):
+        note_optional_relations(article)
+    always = [bylines_with_authors(), subjects("regions"), subjects("themes"), "tags"]
+    prefetch_related_objects([article], *always)
+    if getattr(article, "has_reports", True):
+        prefetch_related_objects([article], subjects("reports"))
+    load_rarely_filled(article)
+
+
+def note_optional_relations(article: "Article") -> None:
+    """Set `has_<relation>` on `article` for reports and each relation of `RARELY_FILLED`, in
+    one query (a union of the few rows it has of each)."""
+    rows = {
+        "reports": Article.reports.through.objects,
+        "block_overrides": ArticleBlockOverride.objects,
+        "corrections": Correction.objects,
+        "also_reported_by": AlsoReportedBy.objects,
+    }
+    first, *others = [
+        manager.filter(article_id=article.pk)
+        .order_by()
+        .values_list(models.Value(relation, output_field=models.CharField()))
+        for relation, manager in rows.items()
+    ]
+    present = {relation for (relation,) in first.union(*others, all=True)}
+    for relation in rows:
+        setattr(article, f"has_{relation}", relation in present)
 
 
 def _overrides_shown():
@@ -957,13 +1006,12 @@ RARELY_FILLED = {
 
 def load_rarely_filled(*articles: "Article") -> None:
     """Read the rarely filled relations of articles loaded with `for_detail()`: one query per
-    relation that some of them have, none for a relation they all leave empty (its `.all()`
-    is then empty at no cost)."""
+    relation that some of them have, none for a relation they all leave empty (their
+    `shown_<relation>()` is then empty at no cost)."""
     for relation, related in RARELY_FILLED.items():
         having = [a for a in articles if getattr(a, f"has_{relation}", True)]
-        lacking = [a for a in articles if not getattr(a, f"has_{relation}", True)]
-        prefetch_related_objects(having, Prefetch(relation, queryset=related()))
-        prefetch_related_objects(lacking, Prefetch(relation, queryset=related().none()))
+        if having:
+            prefetch_related_objects(having, Prefetch(relation, queryset=related()))
 
 
 class Article(SluggedModel):
@@ -1386,10 +1434,15 @@ class Article(SluggedModel):
 
         return video_kind(self.video_url)
 
+    def rarely_filled(self, relation: str):
+        """The rows of a relation as its loading plan read them; none, and no query, when the
+        plan found it empty (`has_<relation>`, see `for_detail` and `load_detail_relations`)."""
+        return getattr(self, relation).all() if getattr(self, f"has_{relation}", True) else ()
+
     def site_blocks(self) -> dict[str, str]:
         """Site-wide blocks with this article's overrides applied; a hidden block is ''."""
         blocks = dict(SiteBlock.objects.as_dict())
-        for override in self.block_overrides.all():
+        for override in self.rarely_filled("block_overrides"):
             blocks[override.key] = "" if override.hide else override.content
         return blocks
 

@@ -21,6 +21,7 @@ from articles.models import (
     ArticleStatus,
     SiteBlock,
     SiteBlockKey,
+    load_detail_relations,
     load_rarely_filled,
 )
 from articles.site.links import subject_url
@@ -97,7 +98,7 @@ def filed():
 
 def read_everything(article: Article) -> list:
     """What the article page prints of its relations, source and rights."""
-    printed = [list(getattr(article, relation).all()) for relation in DETAIL_RELATIONS]
+    printed = [list(article.rarely_filled(relation)) for relation in DETAIL_RELATIONS]
     printed.append([(author.name, author.slug) for author in article.ordered_authors])
     printed.append((article.source.name, article.copyright_holder, article.licence_url))
     return printed
@@ -124,7 +125,30 @@ class TestDetailPlan:
             read_everything(article)
 
         assert len(queries) == BARE_DETAIL_QUERIES
-        assert all(not list(getattr(article, r).all()) for r in DETAIL_RELATIONS)
+        assert all(not list(article.rarely_filled(r)) for r in DETAIL_RELATIONS)
+
+    def test_the_page_plan_reads_its_relations_after_the_row(self, filed):
+        bare = PublishedArticleFactory()
+        rows = Article.objects.published().for_detail(with_relations=False)
+
+        with CaptureQueriesContext(connection) as queries:
+            article = rows.get(slug=filed.slug)
+        assert len(queries) == 1
+
+        with CaptureQueriesContext(connection) as queries:
+            load_detail_relations(article)
+            printed = read_everything(article)
+        # Which optional relations it has, then bylines, regions, themes and tags, then the
+        # reports, overrides, corrections and credits it has.
+        assert len(queries) == 1 + 4 + 4
+        assert printed == read_everything(detail(filed)[filed.pk])
+
+        article = rows.get(slug=bare.slug)
+        with CaptureQueriesContext(connection) as queries:
+            load_detail_relations(article)
+            read_everything(article)
+        # An article with none of the optional relations reads none of them.
+        assert len(queries) == 1 + 4
 
     def test_each_relation_keeps_its_own_order(self, filed):
         article = detail(filed)[filed.pk]

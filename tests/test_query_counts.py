@@ -78,10 +78,10 @@ class TestArticlePage:
         few = queries_to_render(client, small.get_absolute_url())
         many = queries_to_render(client, large.get_absolute_url())
 
-        # The article with its source, rights and lead image, and whether it has block
-        # overrides, corrections or other outlets' credits; then its bylines, regions, themes,
-        # reports and tags; the site blocks; the navigation's regions and themes.
-        assert few == 1 + 5 + 1 + 2
+        # The article with its source, rights and lead image; which of reports, block
+        # overrides, corrections or other outlets' credits it has; then its bylines, regions,
+        # themes, tags and reports; the site blocks; the navigation's regions and themes.
+        assert few == 1 + 1 + 5 + 1 + 2
         # The same, and one query for the block overrides it has (none for the two it lacks).
         assert many == few + 1
 
@@ -100,7 +100,7 @@ class TestArticlePage:
                 )
             pages.append(queries_to_render(client, article.get_absolute_url()))
 
-        assert pages[0] == pages[1] == 1 + 5 + 3 + 1 + 2
+        assert pages[0] == pages[1] == 1 + 1 + 5 + 3 + 1 + 2
 
     def test_site_blocks_and_navigation_come_from_the_cache_once_warm(self, client):
         article = richly_related_article(3)
@@ -115,7 +115,7 @@ class TestArticlePage:
         assert '"parent_id" IS NULL' not in statements  # the navigation's top-level regions
         assert len(warm) < queries_to_render(client, article.get_absolute_url())
 
-    def test_once_warm_the_page_is_its_row_and_one_query_per_relation(self, client):
+    def test_once_warm_the_page_is_its_row_and_its_pieces_come_from_the_cache(self, client):
         article = richly_related_article(4)
         ArticleBlockOverride.objects.create(article=article, key=SiteBlockKey.DISCLAIMER, hide=True)
         client.get(article.get_absolute_url())
@@ -125,13 +125,25 @@ class TestArticlePage:
         statements = [query["sql"] for query in warm]
 
         assert response.status_code == 200
-        # The article joined to its source and rights record, then one query per relation it
-        # has: bylines, regions, themes, reports, tags and its one block override.
-        assert len(statements) == 7
+        # The article joined to its source and rights record; its head and body, with the
+        # bylines, taxonomy and block override they print, are the ones rendered last time.
+        assert len(statements) == 1
         assert "articles_rightsrecord" in statements[0]
-        # Only the credits read sources again: those of the other outlets.
+        assert article.bylines.first().author.name in response.content.decode()
+
+    def test_credits_read_sources_again_only_for_the_other_outlets(self, client):
+        article = richly_related_article(2)
+        AlsoReportedBy.objects.create(
+            article=article, source=SourceFactory(), original_url="https://o.example/"
+        )
+
+        with CaptureQueriesContext(connection) as cold:
+            client.get(article.get_absolute_url())
+        statements = [query["sql"] for query in cold]
+
+        assert "articles_rightsrecord" in statements[0]
         assert [sql for sql in statements[1:] if "articles_source" in sql] == [
-            sql for sql in statements[1:] if "articles_alsoreportedby" in sql
+            sql for sql in statements[1:] if "articles_alsoreportedby" in sql and "JOIN" in sql
         ]
 
 
@@ -221,7 +233,7 @@ class TestListings:
         assert queries_to_render(client, "/") == queries_to_render(client, "/?page=2")
         assert queries_to_render(client, "/?page=2") == queries_to_render(client, "/?page=3")
 
-    def test_once_warm_a_listing_is_its_rows_and_one_query_for_their_relations(self, client):
+    def test_once_warm_a_listing_is_its_rows_and_the_cards_come_from_the_cache(self, client):
         theme = ThemeFactory()
         for hours in range(12):
             article = richly_related_article(
@@ -231,12 +243,43 @@ class TestListings:
         client.get(theme.get_absolute_url(), {"page": 2})
 
         with CaptureQueriesContext(connection) as warm:
-            client.get(theme.get_absolute_url(), {"page": 2})
+            response = client.get(theme.get_absolute_url(), {"page": 2})
         statements = [query["sql"] for query in warm]
 
-        # The theme itself, then the page's rows (with their sources), and one query each for
-        # their bylines (with authors), regions and themes.
-        assert len(statements) == 5
+        # The theme itself, then the page's rows (with their sources); the cards, with the
+        # bylines, regions and themes they print, are the ones rendered last time.
+        assert len(statements) == 2
         assert "articles_theme" in statements[0]
         assert "articles_source" in statements[1]
-        assert "articles_byline" in statements[2]
+        assert response.content.count(b'<article class="card') == 5  # page 2, five a page
+
+    def test_only_the_cards_of_changed_articles_are_rendered_again(
+        self, client, django_capture_on_commit_callbacks
+    ):
+        theme = ThemeFactory()
+        articles = []
+        with django_capture_on_commit_callbacks(execute=True):
+            for hours in range(4):
+                article = richly_related_article(
+                    2, published_at=timezone.now() - datetime.timedelta(hours=hours)
+                )
+                article.themes.add(theme)
+                articles.append(article)
+        client.get(theme.get_absolute_url())
+        edited = articles[2]
+        edited.title = "A sharper headline"
+        with django_capture_on_commit_callbacks(execute=True):
+            edited.save()
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(theme.get_absolute_url())
+        relation_queries = [
+            query["sql"]
+            for query in queries
+            if "articles_byline" in query["sql"] or "articles_article_regions" in query["sql"]
+        ]
+
+        assert b"A sharper headline" in response.content
+        # Bylines and regions are read for the edited article's card only.
+        assert len(relation_queries) == 2
+        assert all(f"IN ({edited.pk})" in sql for sql in relation_queries)

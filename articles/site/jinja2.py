@@ -7,20 +7,16 @@ them, and what lives in `articles.site.presentation` and the models.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.template import defaultfilters, defaulttags
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from jinja2 import Environment, pass_context
-from markupsafe import Markup
+from jinja2 import Environment
 
 from articles.distribution import feeds
 from articles.site import presentation
-from articles.site.generation import site_generation
+from articles.site.fragments import article_cards, article_piece, site_fragment
 from articles.site.links import subject_url
-
-FRAGMENT_KEEP_SECONDS = 60 * 60
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -38,20 +34,6 @@ def querystring(request, **changes) -> str:
     return defaulttags.querystring(None, request.GET, **changes)
 
 
-@pass_context
-def site_fragment(context, template_name: str) -> Markup:
-    """A piece of chrome that is the same for every reader (navigation, footer, site feeds),
-    rendered once per `SITE` generation (articles/site/generation.py) and year: a taxonomy or
-    site-wide change moves the key on in every process sharing the cache."""
-    year = timezone.localdate().year
-    key = f"articles:fragment:{template_name}:{site_generation()}:{year}"
-    html = cache.get(key)
-    if html is None:
-        html = context.environment.get_template(template_name).render(this_year=year)
-        cache.set(key, html, FRAGMENT_KEEP_SECONDS)
-    return Markup(html)  # noqa: S704 - our own template's output, escaped when rendered
-
-
 def environment(**options) -> Environment:
     options.pop("autoescape", None)
     env = Environment(autoescape=True, **options)
@@ -62,6 +44,8 @@ def environment(**options) -> Environment:
         url=url,
         querystring=querystring,
         site_fragment=site_fragment,
+        article_cards=article_cards,
+        article_piece=article_piece,
         navigation_sections=presentation.navigation_sections,
         subject_feeds=feeds.subject_feeds,
         taxonomy=presentation.taxonomy,

@@ -91,7 +91,7 @@ def taxonomy(article) -> list[dict]:
     """What the article is filed under, by kind: a label and (name, address) pairs."""
     groups = []
     for relation, one, several, rel in _TAXONOMY:
-        filed = list(getattr(article, relation).all())
+        filed = list(article.rarely_filled(relation))
         if filed:
             groups.append(
                 {
@@ -158,7 +158,7 @@ def corrections_data(article) -> list[dict]:
             "text": correction.note,
             "datePublished": correction.created_at.isoformat(),
         }
-        for correction in article.corrections.all()
+        for correction in article.rarely_filled("corrections")
     ]
 
 

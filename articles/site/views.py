@@ -22,7 +22,6 @@ from articles.models import (
     Region,
     Source,
     Theme,
-    load_rarely_filled,
 )
 from articles.site.pagination import ListingPaginator
 from articles.site.presentation import lead_image
@@ -35,7 +34,9 @@ class PublishedArticlesMixin:
     paginator_class = ListingPaginator
 
     def get_queryset(self):
-        return Article.objects.published().for_listing()
+        # Cards print bylines, regions and themes: `article_cards` reads them for the cards
+        # it does not find in the cache (articles/site/fragments.py).
+        return Article.objects.published().for_listing(with_relations=False)
 
     def get_paginate_by(self, queryset):
         return settings.ARTICLES_PER_PAGE
@@ -166,18 +167,12 @@ class ArticlePageMixin:
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
-    def get_object(self, queryset=None):
-        article = super().get_object(queryset)
-        load_rarely_filled(article)
-        return article
-
     def get_context_data(self, **kwargs):
         article = self.object
         return super().get_context_data(
             canonical_url=article.canonical_url(self.request),
             page_url=self.request.build_absolute_uri(article.get_absolute_url()),
             image=lead_image(article, self.request),
-            also_reported=article.also_reported_by.all(),
             **kwargs,
         )
 
@@ -202,7 +197,9 @@ class ArticleDetailView(ArticlePageMixin, DetailView):
     """A live article; a withdrawn one answers 410 Gone with a short notice; anything else 404."""
 
     def get_queryset(self):
-        return Article.objects.published().for_detail()
+        # The relations the page prints are read by `article_piece` when the page's pieces
+        # are not in the cache (articles/site/fragments.py).
+        return Article.objects.published().for_detail(with_relations=False)
 
     def get(self, request, *args, **kwargs):
         try:

@@ -1,0 +1,102 @@
+"""Pieces of reader pages kept in the cache under the generations of what they show.
+
+The page cache (articles/site/caching.py) keeps whole pages; these keep the pieces pages are
+built from, so a page that must be rendered again (its listing moved on when an article was
+published, a new query string, a page that was never asked for) reuses the pieces that did not
+change instead of reading and rendering them again:
+
+* the site's chrome (navigation, footer), under the `SITE` generation;
+* an article's card, the same in every listing that shows it, under `SITE` and the article's
+  own generation;
+* the article page's head and body, under the same two generations and the page's address.
+
+A piece's key holds the generations of everything it shows (articles/site/generation.py): any
+change readers could see moves one of them, in every process sharing the cache, exactly when it
+makes the article's cached page stale. A miss reads the relations the piece prints (one query
+per relation for all missing cards of a page) and renders it; a hit reads nothing but the cache.
+Previews are never kept: a draft changes without moving any generation.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+from django.utils import timezone
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from articles.models import load_detail_relations, load_listing_relations
+from articles.site.generation import SITE, article_scope, generations, site_generation
+
+KEEP_SECONDS = 60 * 60
+CARD_TEMPLATE = "includes/_article_card.html"
+
+
+def _markup(html: str) -> Markup:
+    return Markup(html)  # noqa: S704 - our own templates' output, escaped when rendered
+
+
+@pass_context
+def site_fragment(context, template_name: str) -> Markup:
+    """A piece of chrome that is the same for every reader (navigation, footer, site feeds),
+    rendered once per `SITE` generation and year."""
+    year = timezone.localdate().year
+    key = f"articles:fragment:{template_name}:{site_generation()}:{year}"
+    html = cache.get(key)
+    if html is None:
+        html = context.environment.get_template(template_name).render(this_year=year)
+        cache.set(key, html, KEEP_SECONDS)
+    return _markup(html)
+
+
+@pass_context
+def article_cards(context, articles) -> list[Markup]:
+    """The cards of a listing's articles, in order: those in the cache read in one round trip,
+    the others rendered after one query per relation for all of them."""
+    articles = list(articles)
+    if not articles:
+        return []
+    level = context.get("heading_level") or 2
+    current = generations([SITE, *(article_scope(article.slug) for article in articles)])
+    keys = {
+        article.pk: (
+            f"articles:card:{level}:{current[SITE]}:{current[article_scope(article.slug)]}:"
+            f"{article.pk}"
+        )
+        for article in articles
+    }
+    found = cache.get_many(list(keys.values()))
+    missing = [article for article in articles if keys[article.pk] not in found]
+    if missing:
+        load_listing_relations(missing)
+        template = context.environment.get_template(CARD_TEMPLATE)
+        rendered = {
+            keys[article.pk]: template.render({**context.get_all(), "article": article})
+            for article in missing
+        }
+        cache.set_many(rendered, KEEP_SECONDS)
+        found.update(rendered)
+    return [_markup(found[keys[article.pk]]) for article in articles]
+
+
+@pass_context
+def article_piece(context, template_name: str) -> Markup:
+    """A part of the article page (its head or its body) for the article in `context`,
+    from the cache when neither the site nor the article changed since it was rendered."""
+    article = context["article"]
+    template = context.environment.get_template(template_name)
+    if context.get("is_preview"):
+        load_detail_relations(article)
+        return _markup(template.render(context.get_all()))
+    current = generations([SITE, article_scope(article.slug)])
+    # Absolute addresses (sharing links, og:url) differ between the site's host names.
+    address = hashlib.sha256(context["page_url"].encode()).hexdigest()[:16]
+    key = (
+        f"articles:piece:{template_name}:{current[SITE]}:{current[article_scope(article.slug)]}:"
+        f"{article.pk}:{address}"
+    )
+    html = cache.get(key)
+    if html is None:
+        load_detail_relations(article)
+        html = template.render(context.get_all())
+        cache.set(key, html, KEEP_SECONDS)
+    return _markup(html)
