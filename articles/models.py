@@ -543,13 +543,16 @@ class Region(SluggedModel):
         return list(reversed(chain))
 
     def descendant_ids(self) -> set[int]:
-        """This region and every region nested inside it, for listings that include sub-regions."""
+        """This region and every region nested inside it, for listings that include sub-regions:
+        one query for the tree (a site has hundreds of regions, not millions), walked here."""
+        children = {}
+        for pk, parent_id in Region.objects.order_by().values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
         ids, frontier = {self.pk}, [self.pk]
         while frontier:
-            frontier = list(
-                Region.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-            )
-            frontier = [pk for pk in frontier if pk not in ids]
+            frontier = [
+                pk for parent in frontier for pk in children.get(parent, ()) if pk not in ids
+            ]
             ids.update(frontier)
         return ids
 
