@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from articles.models import Article, ArticleStatus, Byline
 from articles.search.engine import (
+    HEADLINE_SOURCE_CHARACTERS,
     ParsedQuery,
     excerpt_around,
     mark_terms,
@@ -502,6 +503,33 @@ class TestResultsPage:
         assert "<mark>reefs</mark>" in snippet
         assert "<em>" not in snippet
 
+    def test_a_match_outside_the_body_shows_the_summary_instead_of_a_snippet(self, client):
+        PublishedArticleFactory(
+            title="Harbour dredging",
+            dek="The port deepens its channel.",
+            body="<p>Work starts in May.</p>",
+        )
+        html = search(client, q="dredging").content.decode()
+        assert '<p class="card__dek">The port deepens its channel.</p>' in html
+        assert "search-result__snippet" not in html
+
+    def test_without_a_summary_the_opening_of_the_body_stands_in(self, client):
+        PublishedArticleFactory(title="Harbour dredging", dek="", body="<p>Work starts in May.</p>")
+        html = search(client, q="dredging").content.decode()
+        snippet = html.split('class="search-result__snippet">')[1].split("</p>")[0]
+        assert snippet == "Work starts in May."
+
+    def test_postgresql_looks_for_a_snippet_near_the_start_of_the_body(self, client, postgres_only):
+        paragraph = "<p>Nothing to report this week.</p>"
+        filler = paragraph * (HEADLINE_SOURCE_CHARACTERS // len(paragraph) + 1)
+        PublishedArticleFactory(
+            title="Weekly notes", dek="A quiet week.", body=f"{filler}<p>Dredging begins.</p>"
+        )
+        html = search(client, q="dredging").content.decode()
+        assert "Weekly notes" in html
+        assert '<p class="card__dek">A quiet week.</p>' in html
+        assert "search-result__snippet" not in html
+
     def test_hostile_text_is_escaped_in_titles_and_snippets(self, client):
         PublishedArticleFactory(
             title='Bridge <img src=x onerror="alert(1)"> repaired',
@@ -564,7 +592,8 @@ class TestResultsPage:
         few = queries_for_search()
         add_results(12)
         assert queries_for_search() == few
-        assert 0 < few <= 7
+        # Ranking (two queries on PostgreSQL), the page's rows with their highlights, bylines.
+        assert 0 < few <= 4
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Two backends share one interface, chosen by the database in use:
   source, authors, regions, themes, reports and tags. Readers type web-search syntax
   (`"exact phrase"`, `either OR or`, `-unwanted`), handed to `websearch_to_tsquery`.
   Nothing is computed per row at query time except the rank of matching rows; headlines
-  are computed for the rows of the page being shown only.
+  are computed for the rows of the page being shown only, in the query that loads them.
 
 * Anything else, i.e. SQLite (`SimpleSearch`): every term must appear (case-insensitively,
   as a substring) in the title, summary, body or names; quoted phrases match as a whole,
@@ -36,9 +36,11 @@ matches still wanted). Otherwise the GIN index finds every match, and the newest
 (`PostgresSearch.ranked`). The sample decides the cost only: every way gives exactly the
 newest matches, whatever plan PostgreSQL picks (serial or parallel, with or without
 statistics; tests/test_search.py loads 30,000 never-analysed articles to check it). Results
-are then loaded a page at a time (`SearchResults`). A known slow case: a quoted phrase of
-two words found in most articles but rarely side by side ('"said the"') makes PostgreSQL
-read every article holding both words, since the index knows words, not their positions.
+are then loaded a page at a time (`SearchResults`): one query for the page's rows with their
+highlighted titles and snippets, plus the loading plan's prefetches. A known slow case: a
+quoted phrase of two words found in most articles but rarely side by side ('"said the"')
+makes PostgreSQL read every article holding both words, since the index knows words, not
+their positions.
 
 `search_names` is kept by Python, and PostgreSQL re-indexes an article only when its title,
 summary, body or names really change (migration 0005's WHEN clause). A new article starts
@@ -89,9 +91,12 @@ SAMPLE_ROWS = 100
 WALK_SHARE = 0.5
 WALK_ROWS = 3000
 SNIPPET_CHARACTERS = 240
-# ts_headline parses all the text it is given: reading the start of each body keeps the
-# twenty headlines of a page cheap, at the price of an unmarked opening for a late match.
-HEADLINE_SOURCE_CHARACTERS = 3000
+# ts_headline parses and stems every word it is given, and its time grows with the text: 20
+# headlines over 3,000 characters each took about 8 ms, over 1,500 about 3 ms (bench archive,
+# bench/README.md). A snippet is looked for in the start of the body only (a few paragraphs);
+# when no match is there (a match further down, or in the title, summary or names only), the
+# result card shows the article's summary instead, or the body's opening when it has none.
+HEADLINE_SOURCE_CHARACTERS = 1500
 NAME_SEPARATOR = " · "
 
 # ts_headline marks matches with these; everything else in its output is escaped before the
@@ -293,13 +298,13 @@ class PostgresSearch:
             cursor.execute(statement + condition, params)
             return cursor.fetchall()
 
-    def highlight(self, articles: list[Article], text: str) -> None:
-        """Set `title_html` and `snippet_html` on each article, in one query for the page."""
+    def headlines(self, text: str) -> dict[str, models.Expression]:
+        """Annotations that make a page's own query bring its highlighted title and snippet."""
         query = self.query(text)
         marks = {"start_sel": _START, "stop_sel": _STOP, "config": SEARCH_CONFIG}
-        headlines = Article.objects.filter(pk__in=[article.pk for article in articles]).annotate(
-            title_headline=SearchHeadline("title", query, highlight_all=True, **marks),
-            body_headline=SearchHeadline(
+        return {
+            "title_headline": SearchHeadline("title", query, highlight_all=True, **marks),
+            "body_headline": SearchHeadline(
                 Left("body", HEADLINE_SOURCE_CHARACTERS),
                 query,
                 max_fragments=2,
@@ -308,15 +313,15 @@ class PostgresSearch:
                 fragment_delimiter=" … ",
                 **marks,
             ),
-        )
-        by_pk = {
-            pk: (title, body)
-            for pk, title, body in headlines.values_list("pk", "title_headline", "body_headline")
         }
-        for article in articles:
-            title, body = by_pk.get(article.pk, (article.title, ""))
-            article.title_html = _from_headline(title, markup=False)
-            article.snippet_html = _from_headline(body, markup=True)
+
+    def highlight(self, article: Article, text: str) -> None:
+        """Set `title_html` and `snippet_html` from the annotations of `headlines`."""
+        article.title_html = _from_headline(article.title_headline, markup=False)
+        if _START in (article.body_headline or "") or not article.dek:
+            article.snippet_html = _from_headline(article.body_headline, markup=True)
+        else:
+            article.snippet_html = mark_safe("")  # the card shows the summary instead
 
 
 class SimpleSearch:
@@ -357,17 +362,19 @@ class SimpleSearch:
             .values_list("pk", "search_score", "published_at")[:MAX_RANKED]
         )
 
-    def highlight(self, articles: list[Article], text: str) -> None:
-        """Set `title_html` and `snippet_html`; the page's bodies are read in one query."""
+    def headlines(self, text: str) -> dict[str, models.Expression]:
+        """The body, under a name of its own: loading plans may leave the field out."""
+        return {"snippet_source": F("body")}
+
+    def highlight(self, article: Article, text: str) -> None:
+        """Set `title_html` and `snippet_html`, marking the terms as written."""
         terms = parse_query(text).positive_terms
-        bodies = dict(
-            Article.objects.filter(pk__in=[article.pk for article in articles]).values_list(
-                "pk", "body"
-            )
-        )
-        for article in articles:
-            article.title_html = mark_terms(article.title, terms)
-            body_text = plain_text(bodies.get(article.pk, ""))
+        article.title_html = mark_terms(article.title, terms)
+        body_text = plain_text(article.snippet_source or "")
+        pattern = _terms_pattern(terms)
+        if article.dek and (pattern is None or pattern.search(body_text) is None):
+            article.snippet_html = mark_safe("")  # the card shows the summary instead
+        else:
             article.snippet_html = mark_terms(excerpt_around(body_text, terms), terms)
 
 
@@ -376,17 +383,18 @@ def search_backend() -> PostgresSearch | SimpleSearch:
 
 
 class SearchResults(Sequence):
-    """Ranked matches of a search, loaded a page at a time with the listing plan.
+    """Ranked matches of a search, loaded a page at a time, highlighted.
 
     Hand it to a Paginator: its length is the number of ranked matches (at most
-    MAX_RANKED, see `capped`) and a slice is one query for that page's rows (plus the
-    listing plan's prefetches), in rank order.
+    MAX_RANKED, see `capped`) and a slice is one query for that page's rows with their
+    highlighted titles and snippets (plus the loading plan's prefetches), in rank order.
     """
 
-    def __init__(self, ranked: list[tuple], articles: models.QuerySet):
+    def __init__(self, ranked: list[tuple], articles: models.QuerySet, text: str):
         ranked.sort(key=lambda row: (row[1], row[2], row[0]), reverse=True)
         self.ids = [row[0] for row in ranked]
         self.articles = articles
+        self.text = text
         self.limit = MAX_RANKED
 
     @property
@@ -400,19 +408,21 @@ class SearchResults(Sequence):
         if not isinstance(index, slice):
             return self[index : index + 1 or None][0]
         ids = self.ids[index]
-        by_pk = {article.pk: article for article in self.articles.filter(pk__in=ids)} if ids else {}
+        if not ids:
+            return []
+        backend = search_backend()
+        page = self.articles.filter(pk__in=ids).annotate(**backend.headlines(self.text))
+        by_pk = {article.pk: article for article in page}
+        for article in by_pk.values():
+            backend.highlight(article, self.text)
         return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
 def search_articles(articles: models.QuerySet, text: str) -> SearchResults:
-    """`articles` that match `text`, best first (an empty query matches nothing)."""
+    """`articles` that match `text`, best first (an empty query matches nothing); a page of
+    them comes with `title_html` and `snippet_html` (see `SearchResults`)."""
     ranked = search_backend().ranked(articles, text) if parse_query(text) else []
-    return SearchResults(ranked, articles)
-
-
-def highlight(articles: list[Article], text: str) -> None:
-    if articles:
-        search_backend().highlight(articles, text)
+    return SearchResults(ranked, articles, text)
 
 
 # ---------------------------------------------------------------------------------------------
