@@ -592,8 +592,9 @@ class TestResultsPage:
         few = queries_for_search()
         add_results(12)
         assert queries_for_search() == few
-        # Ranking (two queries on PostgreSQL), the page's rows with their highlights, bylines.
-        assert 0 < few <= 4
+        # The ranking (one query for words this rare), the page's rows with their highlighted
+        # titles and snippets, their bylines.
+        assert 0 < few <= 3
 
 
 # ---------------------------------------------------------------------------------------------

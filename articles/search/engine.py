@@ -33,14 +33,15 @@ newest SAMPLE_ROWS (100) articles of the listing are tested first. When at least
 them match, the words are everywhere: articles are read newest first, each one's stored
 vector tested, until MAX_RANKED match (at most WALK_ROWS of them; the index finds any older
 matches still wanted). Otherwise the GIN index finds every match, and the newest are taken
-(`PostgresSearch.ranked`). The sample decides the cost only: every way gives exactly the
-newest matches, whatever plan PostgreSQL picks (serial or parallel, with or without
-statistics; tests/test_search.py loads 30,000 never-analysed articles to check it). Results
-are then loaded a page at a time (`SearchResults`): one query for the page's rows with their
-highlighted titles and snippets, plus the loading plan's prefetches. A known slow case: a
-quoted phrase of two words found in most articles but rarely side by side ('"said the"')
-makes PostgreSQL read every article holding both words, since the index knows words, not
-their positions.
+(`PostgresSearch.ranked`); the sample and the index are asked in one statement, which reads
+the index only when the sample says so. The sample decides the cost only: every way gives
+exactly the newest matches, whatever plan PostgreSQL picks (serial or parallel, with or
+without statistics; tests/test_search.py loads 30,000 never-analysed articles to check it).
+Results are then loaded a page at a time (`SearchResults`): one query for the page's rows
+with their highlighted titles and snippets, plus the loading plan's prefetches. A known slow
+case: a quoted phrase of two words found in most articles but rarely side by side
+('"said the"') makes PostgreSQL read every article holding both words, since the index knows
+words, not their positions.
 
 `search_names` is kept by Python, and PostgreSQL re-indexes an article only when its title,
 summary, body or names really change (migration 0005's WHEN clause). A new article starts
@@ -57,6 +58,7 @@ itself either way.
 from __future__ import annotations
 
 import html
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -247,10 +249,10 @@ class PostgresSearch:
         """
         query = self.query(text)
         newest = articles.order_by("-published_at", "-pk")
-        sample = self._scored(newest[:SAMPLE_ROWS], text, walk=SAMPLE_ROWS)
-        if len(sample) < SAMPLE_ROWS * WALK_SHARE:
-            return self._scored(newest.filter(search_vector=query)[:MAX_RANKED], text)
-        found = sample[:MAX_RANKED]
+        common, found = self._sampled(newest, text)
+        if not common:
+            return found
+        found = found[:MAX_RANKED]
         if len(found) < MAX_RANKED:
             rest = newest[SAMPLE_ROWS:WALK_ROWS]
             found += self._scored(rest, text, walk=MAX_RANKED - len(found))
@@ -260,9 +262,45 @@ class PostgresSearch:
             found += self._scored(older[: MAX_RANKED - len(found)], text)
         return found
 
+    def _sampled(self, newest: models.QuerySet, text: str) -> tuple[bool, list[tuple]]:
+        """Whether the words are common, and the rows `ranked` starts from: when they are,
+        the sample's matches, newest first; otherwise every match the index finds, the
+        newest MAX_RANKED of them, scored.
+
+        One statement answers both, so that a search for rare words (most searches) costs
+        one round trip. The condition on each branch names no column of it: PostgreSQL
+        tests it once, before reading anything for that branch, and the sample is read once.
+        """
+        sample, sample_params = self._scoring(newest[:SAMPLE_ROWS], text, walk=SAMPLE_ROWS)
+        matches = newest.filter(search_vector=self.query(text))[:MAX_RANKED]
+        indexed, indexed_params = self._scoring(matches, text)
+        statement = (
+            f"WITH sample AS MATERIALIZED ({sample}),"  # noqa: S608 - see _scoring
+            " common AS (SELECT count(*) >= %s AS common FROM sample)"
+            " SELECT sample.*, TRUE FROM sample WHERE (SELECT common FROM common)"
+            f" UNION ALL SELECT indexed.*, FALSE FROM ({indexed}) AS indexed"
+            " WHERE NOT (SELECT common FROM common)"
+        )
+        common_from = math.ceil(SAMPLE_ROWS * WALK_SHARE)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, (*sample_params, common_from, *indexed_params))
+            rows = cursor.fetchall()
+        common = bool(rows) and rows[0][3]
+        found = [(pk, score, published_at) for pk, score, published_at, _common in rows]
+        if common:  # the walk goes on from the sample, in its order
+            found.sort(key=lambda row: (row[2], row[0]), reverse=True)
+        return common, found
+
     def _scored(self, candidates: models.QuerySet, text: str, *, walk: int = 0) -> list[tuple]:
-        """Score `candidates`, a sliced, ordered queryset; with `walk`, only the first `walk`
-        of them that match, testing their stored vectors in order and after everything else.
+        statement, params = self._scoring(candidates, text, walk=walk)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+
+    def _scoring(self, candidates: models.QuerySet, text: str, *, walk: int = 0) -> tuple:
+        """SQL and parameters scoring `candidates`, a sliced, ordered queryset; with `walk`,
+        only the first `walk` of them that match, testing their stored vectors in order and
+        after everything else.
 
         PostgreSQL would test the words itself, but before the filters (it deems the test
         cheap, yet each one reads a vector of several kilobytes from TOAST storage), so a
@@ -293,10 +331,11 @@ class PostgresSearch:
             )
             params = (*params, *words, walk)
         # Only SQL written here and SQL Django compiled; every value is a parameter.
-        statement = f"SELECT candidate_id, {score}, candidate_date FROM ({sql}) AS candidates"  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(statement + condition, params)
-            return cursor.fetchall()
+        statement = (
+            f"SELECT candidate_id, {score} AS score, candidate_date"  # noqa: S608
+            f" FROM ({sql}) AS candidates{condition}"
+        )
+        return statement, params
 
     def headlines(self, text: str) -> dict[str, models.Expression]:
         """Annotations that make a page's own query bring its highlighted title and snippet."""
