@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.db.models.signals import pre_save
@@ -1590,12 +1590,10 @@ class ContentSignatureQuerySet(models.QuerySet):
                     text_hash=signature.text_hash,
                 )
             )
-            keys.extend(
-                SimilarityBand(article=article, band_hash=key) for key in signature.lookup_keys
-            )
+            keys.extend((article.pk, key) for key in signature.lookup_keys)
         if signatures:
             self.bulk_create(signatures)
-            SimilarityBand.objects.bulk_create(keys, batch_size=5000)
+            SimilarityBand.objects.using(self.db).add_keys(keys)
         return len(signatures)
 
     def forget(self, article_ids) -> None:
@@ -1624,20 +1622,28 @@ class ContentSignatureQuerySet(models.QuerySet):
         return self.candidates_of({key: signature})[key]
 
     def candidates_of(
-        self, signatures: dict[int, similarity.Signature]
+        self, signatures: dict[int, similarity.Signature], *, stored: bool = False
     ) -> dict[int, list[similarity.Match]]:
         """For each article id of `signatures`, the other articles whose text is like its
         signature's, best first. Two indexed queries whatever their number: the articles
         sharing a lookup key (an LSH band, or the exact text's key), then the shingles of those
-        candidates, on which each is scored."""
+        candidates, on which each is scored.
+
+        `stored`: the signatures' keys are stored under their article ids already (an import
+        looks after its commit), so the keys are named by those ids rather than one by one."""
         holders: dict[int, list[int]] = {}
         for article_id, signature in signatures.items():
             for key in signature.lookup_keys:
                 holders.setdefault(key, []).append(article_id)
         found: dict[int, set[int]] = {article_id: set() for article_id in signatures}
-        sharing = SimilarityBand.objects.filter(band_hash__in=list(holders))
-        for other, key in sharing.values_list("article_id", "band_hash"):
-            for article_id in holders[key]:
+        bands = SimilarityBand.objects.using(self.db)
+        if stored:
+            keys = bands.filter(article_id__in=list(signatures)).values("band_hash")
+        else:
+            keys = list(holders)
+        sharing = bands.filter(band_hash__in=keys).values_list("article_id", "band_hash")
+        for other, key in sharing:
+            for article_id in holders.get(key, ()):
                 if other != article_id:
                     found[article_id].add(other)
         for article_id, others in found.items():
@@ -1673,12 +1679,37 @@ class ContentSignature(models.Model):
         return f"signature of {self.article_id}"
 
 
+class SimilarityBandQuerySet(models.QuerySet):
+    def add_keys(self, rows: list[tuple[int, int]]) -> None:
+        """Insert (article id, key) rows with one statement, without a model instance per row:
+        an article has `similarity.BANDS` + 1 keys, and building, then reading back, that
+        many instances cost more than all the rest of storing its signature."""
+        if not rows:
+            return
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                article_ids, keys = zip(*rows, strict=True)
+                cursor.execute(
+                    "INSERT INTO articles_similarityband (article_id, band_hash) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+                    [list(article_ids), list(keys)],
+                )
+            else:
+                cursor.executemany(
+                    "INSERT INTO articles_similarityband (article_id, band_hash) VALUES (%s, %s)",
+                    rows,
+                )
+
+
 class SimilarityBand(models.Model):
     """One lookup key of an article's signature (an LSH band, or its exact text); articles
     sharing a key are candidates."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="similarity_bands")
     band_hash = models.BigIntegerField()
+
+    objects = SimilarityBandQuerySet.as_manager()
 
     class Meta:
         indexes = [
