@@ -1679,6 +1679,11 @@ class ContentSignature(models.Model):
         return f"signature of {self.article_id}"
 
 
+def array_literal(numbers) -> str:
+    """A PostgreSQL array literal of integers: '{1,2,3}'."""
+    return "{" + ",".join(map(str, numbers)) + "}"
+
+
 class SimilarityBandQuerySet(models.QuerySet):
     def add_keys(self, rows: list[tuple[int, int]]) -> None:
         """Insert (article id, key) rows with one statement, without a model instance per row:
@@ -1689,11 +1694,13 @@ class SimilarityBandQuerySet(models.QuerySet):
         connection = connections[self.db]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                # Two array literals, written by str.join: the driver's own list adaptation
+                # costs more than the insert.
                 article_ids, keys = zip(*rows, strict=True)
                 cursor.execute(
                     "INSERT INTO articles_similarityband (article_id, band_hash) "
                     "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
-                    [list(article_ids), list(keys)],
+                    [array_literal(article_ids), array_literal(keys)],
                 )
             else:
                 cursor.executemany(

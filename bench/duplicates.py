@@ -8,8 +8,9 @@ Run by hand, in a database of its own (it migrates it); `--lookups 0` only build
 archive. Three parts:
 
 1. The archive. Tops the database up to `--articles` articles with signatures: bare draft
-   articles, each with a signature of 400 random shingles and `BANDS` + 1 random lookup keys
-   (what the keys of unrelated texts are), written with COPY; plus the first version of every
+   articles, each with a signature of a random MinHash and 400 random shingles, and the
+   `BANDS` + 1 lookup keys they give (what the keys of unrelated texts are), written with
+   COPY; plus the first version of every
    story of the evaluation set (tests/fixtures/duplicates), with its real signature.
 2. Candidate lookups. Times computing a signature plus `ContentSignature.objects.candidates`
    (the indexed queries and the scoring) for the other versions of those stories, which must
@@ -64,29 +65,39 @@ def top_up_archive(target: int) -> int:
                 ],
                 batch_size=1000,
             )
+            signatures = [
+                (
+                    article,
+                    generator.integers(0, 2**32, similarity.NUM_PERM, dtype=np.uint64),
+                    np.unique(generator.integers(0, 2**32, 400, dtype=np.uint32)),
+                    f"{generator.integers(0, 2**63):064x}",
+                )
+                for article in articles
+            ]
             with connection.cursor() as cursor:
                 with cursor.copy(
                     "COPY articles_contentsignature (article_id, minhash, shingles, text_hash, "
                     "computed_at) FROM STDIN"
                 ) as copy:
-                    for article in articles:
-                        shingles = np.unique(generator.integers(0, 2**32, 400, dtype=np.uint32))
+                    for article, minhash, shingles, text_hash in signatures:
                         copy.write_row(
                             (
                                 article.pk,
-                                bytes(8 * similarity.NUM_PERM),
+                                minhash.astype("<u8").tobytes(),
                                 shingles.astype("<u4").tobytes(),
-                                f"{generator.integers(0, 2**63):064x}",
+                                text_hash,
                                 "now",
                             )
                         )
+                # The keys a random MinHash gives, as an import would store them (and as
+                # migrations that work keys out again from stored MinHashes find them).
                 with cursor.copy(
                     "COPY articles_similarityband (article_id, band_hash) FROM STDIN"
                 ) as copy:
-                    keys = generator.integers(-(2**63), 2**63 - 1, (count, similarity.BANDS + 1))
-                    for article, row in zip(articles, keys.tolist(), strict=True):
-                        for key in row:
+                    for article, minhash, _shingles, text_hash in signatures:
+                        for key in similarity.band_keys(minhash):
                             copy.write_row((article.pk, key))
+                        copy.write_row((article.pk, similarity.exact_key(text_hash)))
         have += count
         print(f"  archive: {have:,} signatures", flush=True)
     with connection.cursor() as cursor:
