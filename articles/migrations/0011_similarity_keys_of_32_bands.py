@@ -9,7 +9,7 @@ comparable with new ones.
 import numpy as np
 from django.db import migrations
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 
 
 def rekey(apps, schema_editor):
@@ -18,25 +18,27 @@ def rekey(apps, schema_editor):
     ContentSignature = apps.get_model("articles", "ContentSignature")
     SimilarityBand = apps.get_model("articles", "SimilarityBand")
     db = schema_editor.connection.alias
+    SimilarityBand.objects.using(db).all().delete()
     signatures = ContentSignature.objects.using(db).order_by("pk")
     last_pk = 0
-    while True:
-        batch = list(
-            signatures.filter(pk__gt=last_pk).values_list("pk", "minhash", "text_hash")[:BATCH_SIZE]
-        )
-        if not batch:
-            break
-        article_ids = [article_id for article_id, _minhash, _text_hash in batch]
-        SimilarityBand.objects.using(db).filter(article_id__in=article_ids).delete()
-        SimilarityBand.objects.using(db).bulk_create(
-            SimilarityBand(article_id=article_id, band_hash=key)
-            for article_id, minhash, text_hash in batch
-            for key in [
-                *similarity.band_keys(np.frombuffer(bytes(minhash), dtype="<u8")),
-                similarity.exact_key(text_hash),
+    with schema_editor.connection.cursor() as cursor:
+        while batch := list(
+            signatures.filter(pk__gt=last_pk).values_list("pk", "minhash", "text_hash")[
+                :BATCH_SIZE
             ]
-        )
-        last_pk = article_ids[-1]
+        ):
+            cursor.executemany(
+                "INSERT INTO articles_similarityband (article_id, band_hash) VALUES (%s, %s)",
+                [
+                    (article_id, key)
+                    for article_id, minhash, text_hash in batch
+                    for key in [
+                        *similarity.band_keys(np.frombuffer(bytes(minhash), dtype="<u8")),
+                        similarity.exact_key(text_hash),
+                    ]
+                ],
+            )
+            last_pk = batch[-1][0]
 
 
 class Migration(migrations.Migration):
