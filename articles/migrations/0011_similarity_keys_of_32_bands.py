@@ -23,9 +23,7 @@ def rekey(apps, schema_editor):
     last_pk = 0
     with schema_editor.connection.cursor() as cursor:
         while batch := list(
-            signatures.filter(pk__gt=last_pk).values_list("pk", "minhash", "text_hash")[
-                :BATCH_SIZE
-            ]
+            signatures.filter(pk__gt=last_pk).values_list("pk", "minhash", "text_hash")[:BATCH_SIZE]
         ):
             cursor.executemany(
                 "INSERT INTO articles_similarityband (article_id, band_hash) VALUES (%s, %s)",
