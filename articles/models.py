@@ -543,15 +543,43 @@ class Region(SluggedModel):
         return list(reversed(chain))
 
     def descendant_ids(self) -> set[int]:
-        """This region and every region nested inside it, for listings that include sub-regions:
-        one query for the tree (a site has hundreds of regions, not millions), walked here."""
-        children = {}
-        for pk, parent_id in Region.objects.order_by().values_list("pk", "parent_id"):
-            children.setdefault(parent_id, []).append(pk)
-        ids, frontier = {self.pk}, [self.pk]
+        """This region and every region nested inside it, for listings that include sub-regions."""
+        return RegionTree.load().descendant_ids(self)
+
+
+class RegionTree:
+    """Every region with its name and slug, read in one query (a site has hundreds of regions,
+    not millions): a region's sub-regions, its ancestors and the ids of all the regions nested
+    inside it, whatever the depth, with no query per level."""
+
+    def __init__(self, regions):
+        self.regions = {region.pk: region for region in regions}
+        self.by_parent: dict[int | None, list[Region]] = {}
+        for region in self.regions.values():  # in name order, as they were read
+            self.by_parent.setdefault(region.parent_id, []).append(region)
+
+    @classmethod
+    def load(cls) -> "RegionTree":
+        return cls(Region.objects.only("name", "slug", "parent").order_by("name", "pk"))
+
+    def children(self, region: Region) -> list[Region]:
+        return self.by_parent.get(region.pk, [])
+
+    def ancestors(self, region: Region) -> list[Region]:
+        chain, parent = [], self.regions.get(region.parent_id)
+        while parent is not None and parent not in chain:
+            chain.append(parent)
+            parent = self.regions.get(parent.parent_id)
+        return list(reversed(chain))
+
+    def descendant_ids(self, region: Region) -> set[int]:
+        ids, frontier = {region.pk}, [region.pk]
         while frontier:
             frontier = [
-                pk for parent in frontier for pk in children.get(parent, ()) if pk not in ids
+                child.pk
+                for parent in frontier
+                for child in self.by_parent.get(parent, ())
+                if child.pk not in ids
             ]
             ids.update(frontier)
         return ids

@@ -24,7 +24,7 @@ from django.utils import timezone
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from articles.models import load_detail_relations, load_listing_relations
+from articles.models import Article, load_detail_relations, load_listing_relations
 from articles.site.generation import SITE, article_scope, generations, site_generation
 
 KEEP_SECONDS = 60 * 60
@@ -51,7 +51,11 @@ def site_fragment(context, template_name: str) -> Markup:
 @pass_context
 def article_cards(context, articles) -> list[Markup]:
     """The cards of a listing's articles, in order: those in the cache read in one round trip,
-    the others rendered after one query per relation for all of them."""
+    the others rendered after reading their rows, then one query per relation for all of them.
+
+    `articles` need only carry their ids and slugs (what the cache keys are made of); a card
+    is rendered from the article as `for_listing()` reads it, and an article that is not
+    published (any more) has none."""
     articles = list(articles)
     if not articles:
         return []
@@ -65,17 +69,20 @@ def article_cards(context, articles) -> list[Markup]:
         for article in articles
     }
     found = cache.get_many(list(keys.values()))
-    missing = [article for article in articles if keys[article.pk] not in found]
+    missing = [article.pk for article in articles if keys[article.pk] not in found]
     if missing:
-        load_listing_relations(missing)
+        rows = list(
+            Article.objects.published().for_listing(with_relations=False).filter(pk__in=missing)
+        )
+        load_listing_relations(rows)
         template = context.environment.get_template(CARD_TEMPLATE)
         rendered = {
             keys[article.pk]: template.render({**context.get_all(), "article": article})
-            for article in missing
+            for article in rows
         }
         cache.set_many(rendered, KEEP_SECONDS)
         found.update(rendered)
-    return [_markup(found[keys[article.pk]]) for article in articles]
+    return [_markup(found[keys[article.pk]]) for article in articles if keys[article.pk] in found]
 
 
 @pass_context

@@ -18,7 +18,7 @@ import hashlib
 import secrets
 
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.utils import timezone
 
 from articles.models import Article
@@ -33,11 +33,15 @@ class ListingPaginator(Paginator):
     """A Paginator over published articles whose pages are looked up by id (see above).
 
     `listing` names the listing (the page's path): two listings with the same name must list
-    the same articles.
+    the same articles. `rows` is where a page's rows are read from, by id (by default the
+    listing itself): the listing's filters chose the ids, so a page need not apply them again.
     """
 
-    def __init__(self, object_list, per_page, *, listing: str, **kwargs):
+    def __init__(self, object_list, per_page, *, listing: str, rows=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
+        # Where a page's rows are read from by id: the listing itself unless a plainer
+        # queryset, without the listing's filters, is given.
+        self.rows = object_list if rows is None else rows
         digest = hashlib.sha256(listing.encode()).hexdigest()[:32]
         self._key = f"articles:listing:{listing_stamp(listing)}:{digest}"
         self._known_head: dict | None = None
@@ -53,7 +57,7 @@ class ListingPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = self._ids(bottom, top)
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+        return Page(self.rows.filter(pk__in=ids), number, self)
 
     # -- the remembered order -------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
@@ -20,6 +21,7 @@ from articles.models import (
     Author,
     InDepthReport,
     Region,
+    RegionTree,
     Source,
     Theme,
 )
@@ -34,15 +36,19 @@ class PublishedArticlesMixin:
     paginator_class = ListingPaginator
 
     def get_queryset(self):
-        # Cards print bylines, regions and themes: `article_cards` reads them for the cards
-        # it does not find in the cache (articles/site/fragments.py).
         return Article.objects.published().for_listing(with_relations=False)
 
     def get_paginate_by(self, queryset):
         return settings.ARTICLES_PER_PAGE
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return self.paginator_class(queryset, per_page, listing=self.listing_name(), **kwargs)
+        # A page's articles are found by their ids, which the listing's own filters chose, and
+        # read as far as the cards' cache keys need: `article_cards` loads the rest for the
+        # cards it does not find in the cache (articles/site/fragments.py).
+        keys = Article.objects.only("slug").order_by("-published_at", "-pk")
+        return self.paginator_class(
+            queryset, per_page, listing=self.listing_name(), rows=keys, **kwargs
+        )
 
     def listing_name(self) -> str:
         """What identifies this listing's articles: its path (the page number is not in it)."""
@@ -97,14 +103,19 @@ class RegionView(SubjectListView):
     subject_model = Region
     template_name = "articles/region.html"
 
+    @cached_property
+    def tree(self) -> RegionTree:
+        return RegionTree.load()
+
     def filter_by_subject(self, articles, region):
-        filed = Article.regions.through.objects.filter(region_id__in=region.descendant_ids())
+        descendants = self.tree.descendant_ids(region)
+        filed = Article.regions.through.objects.filter(region_id__in=descendants)
         return articles.filter(pk__in=filed.values("article_id"))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            ancestors=self.subject.ancestors(),
-            sub_regions=self.subject.children.all(),
+            ancestors=self.tree.ancestors(self.subject),
+            sub_regions=self.tree.children(self.subject),
             **kwargs,
         )
 
