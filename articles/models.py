@@ -1709,7 +1709,7 @@ class ContentSignature(models.Model):
 
 def array_literal(numbers) -> str:
     """A PostgreSQL array literal of integers: '{1,2,3}'."""
-    return "{" + ",".join(map(str, numbers)) + "}"
+    return "{" + ",".join(str(int(number)) for number in numbers) + "}"
 
 
 class SimilarityBandQuerySet(models.QuerySet):
@@ -1720,19 +1720,20 @@ class SimilarityBandQuerySet(models.QuerySet):
         if not rows:
             return
         connection = connections[self.db]
+        table = SimilarityBand._meta.db_table
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Two array literals, written by str.join: the driver's own list adaptation
                 # costs more than the insert.
                 article_ids, keys = zip(*rows, strict=True)
                 cursor.execute(
-                    "INSERT INTO articles_similarityband (article_id, band_hash) "
+                    f"INSERT INTO {table} (article_id, band_hash) "  # noqa: S608 - our table
                     "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
                     [array_literal(article_ids), array_literal(keys)],
                 )
             else:
                 cursor.executemany(
-                    "INSERT INTO articles_similarityband (article_id, band_hash) VALUES (%s, %s)",
+                    f"INSERT INTO {table} (article_id, band_hash) VALUES (%s, %s)",  # noqa: S608
                     rows,
                 )
 

@@ -30,11 +30,14 @@ def cache_from_url(url: str) -> dict:
     """Turn CACHE_URL into a CACHES entry: locmem:// (default), redis://, rediss://, dummy://."""
     if not url or url.startswith("locmem://"):
         # Per process: fine for `runserver` and tests. Production refuses it unless
-        # SITE_RUNS_AS_ONE_PROCESS says so (articles/checks.py).
+        # SITE_RUNS_AS_ONE_PROCESS says so (articles/site/checks.py). Room for the pieces of
+        # a few thousand articles (three entries each: articles/site/fragments.py): a full
+        # local cache drops a third of its entries at once, the generations among them, and
+        # a lost generation makes every page and piece of its scope stale.
         return {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "syndicms",
-            "OPTIONS": {"MAX_ENTRIES": 5000},
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     if url.startswith(("redis://", "rediss://", "unix://")):
         return {
