@@ -227,6 +227,42 @@ class TestLinking:
         assert len(queries) == 1
         assert "band_hash" in queries[0]["sql"]
 
+    def test_a_large_import_asks_for_keys_a_thousand_at_a_time_and_still_links_across(self):
+        from articles.models import LOOKUP_ARTICLES
+
+        def body(number: int) -> str:
+            return "<p>" + " ".join(f"word{number}n{index}" for index in range(60)) + "</p>"
+
+        items = [
+            ParsedItem(
+                guid=f"g{n}", title=f"Item {n}", link=f"https://g{n}.example/", content_html=body(n)
+            )
+            for n in range(2 * LOOKUP_ARTICLES + 5)
+        ]
+        items[-1] = ParsedItem(  # the same text as the first, far from it in the chunk
+            guid="copy", title="Copy", link="https://copy.example/", content_html=body(0)
+        )
+
+        with CaptureQueriesContext(connection) as queries:
+            run = import_items(LicensedSourceFactory(), *items)
+        lookups = [
+            q["sql"]
+            for q in queries
+            if q["sql"].startswith("SELECT") and '"band_hash" IN' in q["sql"]
+        ]
+
+        # About a thousand keys a query (LOOKUP_ARTICLES articles' keys): PostgreSQL probes the
+        # index for them instead of reading the whole key table, as it does for thousands.
+        assert len(lookups) == 3
+        # The copy is linked to the first item, in another batch of keys: one pair, one link,
+        # one possible duplicate in the run's count.
+        first = Article.objects.get(original_url="https://g0.example/")
+        copy = Article.objects.get(original_url="https://copy.example/")
+        assert run.possible_duplicates == 1
+        assert list(PossibleDuplicate.objects.values_list("article", "duplicate_of")) == [
+            (copy.pk, first.pk)
+        ]
+
     def test_a_rerun_of_the_same_import_creates_no_second_link(self):
         _run, original = import_version(version("heat", "first outlet"), "heat")
         source = LicensedSourceFactory()

@@ -47,4 +47,8 @@ def link_possible_duplicates(
         if matches
     ]
     PossibleDuplicate.objects.link_all(links, run=run)
-    return len(links)
+    # A pair is one link, stored under its later article (`link_all`): two items of the same
+    # import that tell the same story are one possible duplicate, not two.
+    return sum(
+        1 for article_id, matches in links if any(m.article_id < article_id for m in matches)
+    )
