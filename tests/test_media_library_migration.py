@@ -6,11 +6,11 @@ import io
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from PIL import Image as Pillow
 
 from articles.images import clean_image, store_clean_image
+
+from .migration_helpers import migrate, migrated_back_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,18 +24,10 @@ def stored_picture(colour) -> str:
     return store_clean_image(clean_image(buffer.getvalue()), "lead")
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def before_the_library():
-    apps = migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(BEFORE) as apps:
+        yield apps
 
 
 def test_lead_images_become_library_entries_and_come_back(before_the_library):

@@ -3,10 +3,10 @@ stored MinHashes, so an article signed before it is found by an import after it.
 
 import numpy as np
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from articles import similarity
+
+from .migration_helpers import migrate, migrated_back_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,18 +20,10 @@ BODY = (
 )
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def before_the_new_keys():
-    apps = migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(BEFORE) as apps:
+        yield apps
 
 
 def sixty_four_band_keys(hashvalues: np.ndarray) -> list[int]:
