@@ -47,8 +47,11 @@ def link_possible_duplicates(
         if matches
     ]
     PossibleDuplicate.objects.link_all(links, run=run)
-    # A pair is one link, stored under its later article (`link_all`): two items of the same
-    # import that tell the same story are one possible duplicate, not two.
+    # A pair is one link, stored under its later article (`link_all`): two items stored
+    # together that tell the same story are one possible duplicate, not two. A match from
+    # elsewhere always counts (two imports running at once may each see the other's).
     return sum(
-        1 for article_id, matches in links if any(m.article_id < article_id for m in matches)
+        1
+        for article_id, matches in links
+        if any(m.article_id not in signatures or m.article_id < article_id for m in matches)
     )
