@@ -960,17 +960,17 @@ class ArticleQuerySet(models.QuerySet):
 
 
 def listing_relations() -> list:
+    """What a card prints of an article's relations."""
     return [bylines_with_authors(), subjects("regions"), subjects("themes")]
 
 
+def relations_every_article_has() -> list:
+    """What the article page prints of the relations (nearly) every article has."""
+    return [*listing_relations(), "tags"]
+
+
 def detail_relations() -> list:
-    return [
-        bylines_with_authors(),
-        subjects("regions"),
-        subjects("themes"),
-        subjects("reports"),
-        "tags",
-    ]
+    return [*relations_every_article_has(), subjects("reports")]
 
 
 def load_listing_relations(articles) -> None:
@@ -986,8 +986,7 @@ def load_detail_relations(article: "Article") -> None:
     `for_detail()`) are not read again."""
     if not hasattr(article, "has_corrections"):
         note_optional_relations(article)
-    always = [bylines_with_authors(), subjects("regions"), subjects("themes"), "tags"]
-    prefetch_related_objects([article], *always)
+    prefetch_related_objects([article], *relations_every_article_has())
     if getattr(article, "has_reports", True):
         prefetch_related_objects([article], subjects("reports"))
     load_rarely_filled(article)
@@ -997,16 +996,15 @@ def note_optional_relations(article: "Article") -> None:
     """Set `has_<relation>` on `article` for reports and each relation of `RARELY_FILLED`, in
     one query (a union of the few rows it has of each)."""
     rows = {
-        "reports": Article.reports.through.objects,
-        "block_overrides": ArticleBlockOverride.objects,
-        "corrections": Correction.objects,
-        "also_reported_by": AlsoReportedBy.objects,
+        "reports": Article.reports.through.objects.all,
+        **RARELY_FILLED,
     }
     first, *others = [
-        manager.filter(article_id=article.pk)
+        related()
+        .filter(article_id=article.pk)
         .order_by()
         .values_list(models.Value(relation, output_field=models.CharField()))
-        for relation, manager in rows.items()
+        for relation, related in rows.items()
     ]
     present = {relation for (relation,) in first.union(*others, all=True)}
     for relation in rows:
@@ -1038,7 +1036,7 @@ RARELY_FILLED = {
 def load_rarely_filled(*articles: "Article") -> None:
     """Read the rarely filled relations of articles loaded with `for_detail()`: one query per
     relation that some of them have, none for a relation they all leave empty (their
-    `shown_<relation>()` is then empty at no cost)."""
+    `rarely_filled(relation)` is then empty at no cost)."""
     for relation, related in RARELY_FILLED.items():
         having = [a for a in articles if getattr(a, f"has_{relation}", True)]
         if having:

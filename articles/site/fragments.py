@@ -25,7 +25,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from articles.models import Article, load_detail_relations, load_listing_relations
-from articles.site.generation import SITE, article_scope, generations, site_generation
+from articles.site.generation import SITE, article_scope, generations, site_generation, stamp
 
 KEEP_SECONDS = 60 * 60
 CARD_TEMPLATE = "includes/_article_card.html"
@@ -35,17 +35,31 @@ def _markup(html: str) -> Markup:
     return Markup(html)  # noqa: S704 - our own templates' output, escaped when rendered
 
 
+def _kept(key: str, render) -> Markup:
+    """The piece kept under `key`, rendered (and kept) when it is not there."""
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, KEEP_SECONDS)
+    return _markup(html)
+
+
+def article_pieces_stamp(article, page_url: str) -> str:
+    """What the article page's pieces are kept under: the generations of the site and of the
+    article, and the page's address (sharing links and og:url are absolute, and differ between
+    the site's host names). Worked out once for a page, by its view."""
+    address = hashlib.sha256(page_url.encode()).hexdigest()[:16]
+    return f"{stamp([SITE, article_scope(article.slug)])}:{article.pk}:{address}"
+
+
 @pass_context
 def site_fragment(context, template_name: str) -> Markup:
     """A piece of chrome that is the same for every reader (navigation, footer, site feeds),
     rendered once per `SITE` generation and year."""
     year = timezone.localdate().year
+    template = context.environment.get_template(template_name)
     key = f"articles:fragment:{template_name}:{site_generation()}:{year}"
-    html = cache.get(key)
-    if html is None:
-        html = context.environment.get_template(template_name).render(this_year=year)
-        cache.set(key, html, KEEP_SECONDS)
-    return _markup(html)
+    return _kept(key, lambda: template.render(this_year=year))
 
 
 @pass_context
@@ -87,23 +101,17 @@ def article_cards(context, articles) -> list[Markup]:
 
 @pass_context
 def article_piece(context, template_name: str) -> Markup:
-    """A part of the article page (its head or its body) for the article in `context`,
-    from the cache when neither the site nor the article changed since it was rendered."""
+    """A part of the article page (its head or its body) for the article in `context`, from
+    the cache when neither the site nor the article changed since it was rendered; a preview
+    (no `pieces_stamp` in its context) is always rendered."""
     article = context["article"]
     template = context.environment.get_template(template_name)
-    if context.get("is_preview"):
+
+    def render() -> str:
         load_detail_relations(article)
-        return _markup(template.render(context.get_all()))
-    current = generations([SITE, article_scope(article.slug)])
-    # Absolute addresses (sharing links, og:url) differ between the site's host names.
-    address = hashlib.sha256(context["page_url"].encode()).hexdigest()[:16]
-    key = (
-        f"articles:piece:{template_name}:{current[SITE]}:{current[article_scope(article.slug)]}:"
-        f"{article.pk}:{address}"
-    )
-    html = cache.get(key)
-    if html is None:
-        load_detail_relations(article)
-        html = template.render(context.get_all())
-        cache.set(key, html, KEEP_SECONDS)
-    return _markup(html)
+        return template.render(context.get_all())
+
+    pieces_stamp = context.get("pieces_stamp")
+    if not pieces_stamp:
+        return _markup(render())
+    return _kept(f"articles:piece:{template_name}:{pieces_stamp}", render)

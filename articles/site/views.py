@@ -25,6 +25,7 @@ from articles.models import (
     Source,
     Theme,
 )
+from articles.site.fragments import article_pieces_stamp
 from articles.site.pagination import ListingPaginator
 from articles.site.presentation import lead_image
 
@@ -211,6 +212,11 @@ class ArticleDetailView(ArticlePageMixin, DetailView):
         # The relations the page prints are read by `article_piece` when the page's pieces
         # are not in the cache (articles/site/fragments.py).
         return Article.objects.published().for_detail(with_relations=False)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["pieces_stamp"] = article_pieces_stamp(self.object, context["page_url"])
+        return context
 
     def get(self, request, *args, **kwargs):
         try:
