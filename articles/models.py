@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
-from . import similarity
+from . import filing, similarity
 from .sanitize import clean_html, first_paragraph, images_without_alt, strip_control_characters
 from .typography import body_fingerprint, typographic_form
 
@@ -300,6 +300,14 @@ class Source(SluggedModel):
             return self.rights
         except RightsRecord.DoesNotExist:
             return None
+
+    def withdraws_articles(self, on: datetime.date | None = None) -> bool:
+        """Whether its articles have left the site by `on` (today) because its rights ended
+        and its policy is to withdraw them: one of `Source.objects.withdrawn_for_rights(on)`."""
+        if self.on_rights_end != ProvenancePolicy.WITHDRAW:
+            return False
+        rights = self.rights_record()
+        return rights is not None and rights.ended_on(on) is not None
 
 
 class RightsRecordQuerySet(models.QuerySet):
@@ -856,7 +864,7 @@ def bylines_with_authors() -> Prefetch:
 class ArticleQuerySet(models.QuerySet):
     def published(self, now: datetime.datetime | None = None):
         """Live on the public site: published, with a publication time that has come, from a
-        source that still has the right to show it.
+        source that still has the right to show it (for one article: `Article.is_live`).
 
         A scheduled article is simply a published one whose time is still ahead, so it
         appears at that time with no job having to flip a flag. In the same way, the articles
@@ -864,9 +872,15 @@ class ArticleQuerySet(models.QuerySet):
         that moment (`Source.objects.withdrawn_for_rights`).
         """
         now = now or timezone.now()
-        return self.filter(status=ArticleStatus.PUBLISHED, published_at__lte=now).exclude(
+        return self.went_live(now).exclude(
             source__in=Source.objects.withdrawn_for_rights(timezone.localdate(now))
         )
+
+    def went_live(self, now: datetime.datetime | None = None):
+        """Published, with a publication time that has come, whatever its source's rights:
+        `published()` without the rights test, for a lookup that makes it in Python on the
+        rights record it loads anyway (`Article.is_live`)."""
+        return self.filter(status=ArticleStatus.PUBLISHED, published_at__lte=now or timezone.now())
 
     def withdrawn_for_rights(self, now: datetime.datetime | None = None):
         """Published articles no longer shown because their source's rights ended and its
@@ -939,13 +953,15 @@ class ArticleQuerySet(models.QuerySet):
         return listing.prefetch_related(*listing_relations()) if with_relations else listing
 
     def for_detail(self, *, with_relations: bool = True):
-        """The loading plan of the article page: the article with its source, rights record
-        and lead image, then one query for each relation every article has (bylines, regions,
-        themes, reports, tags), in the order described above `subjects`. The relations most
-        articles leave empty (block overrides, corrections, other sources' credits) are only
-        tested for in the article's own query; `load_rarely_filled` then reads those present.
-        `with_relations=False` is the article's own query alone, for `load_detail_relations`
-        to complete when the page is rendered rather than read from the cache."""
+        """The loading plan of one article: its row with its source, rights record and lead
+        image, then one query for each relation every article has (bylines, regions, themes,
+        reports, tags), in the order described above `subjects`, for readers of the relations
+        themselves (the API). The relations most articles leave empty (block overrides,
+        corrections, other sources' credits) are only tested for in the article's own query;
+        `load_rarely_filled` then reads those present. `with_relations=False` is the article's
+        own query alone: the article page prints bylines and taxonomy from the row
+        (`Article.filed`), and `load_detail_relations` completes it when it is rendered
+        rather than read from the cache."""
         detail = self.select_related("source__rights", "lead_image").defer(
             "search_names", "search_vector"
         )
@@ -981,34 +997,19 @@ def load_listing_relations(articles) -> None:
 
 def load_detail_relations(article: "Article") -> None:
     """Complete an article loaded with `for_detail(with_relations=False)` to what its page
-    prints: one query for which of the relations many articles leave empty it has (reports,
-    and those of `RARELY_FILLED`), then one per relation it has. Relations already loaded (by
-    `for_detail()`) are not read again."""
+    prints beyond its row (which keeps its bylines, taxonomy and tags, `Article.filed`, and
+    which of the relations most articles leave empty it has): one query per such relation
+    it has (`RARELY_FILLED`)."""
     if not hasattr(article, "has_corrections"):
         note_optional_relations(article)
-    prefetch_related_objects([article], *relations_every_article_has())
-    if getattr(article, "has_reports", True):
-        prefetch_related_objects([article], subjects("reports"))
     load_rarely_filled(article)
 
 
 def note_optional_relations(article: "Article") -> None:
-    """Set `has_<relation>` on `article` for reports and each relation of `RARELY_FILLED`, in
-    one query (a union of the few rows it has of each)."""
-    rows = {
-        "reports": Article.reports.through.objects.all,
-        **RARELY_FILLED,
-    }
-    first, *others = [
-        related()
-        .filter(article_id=article.pk)
-        .order_by()
-        .values_list(models.Value(relation, output_field=models.CharField()))
-        for relation, related in rows.items()
-    ]
-    present = {relation for (relation,) in first.union(*others, all=True)}
-    for relation in rows:
-        setattr(article, f"has_{relation}", relation in present)
+    """Set `has_<relation>` on `article` for each relation of `RARELY_FILLED`, from what its
+    row keeps (articles/filing.py): no query."""
+    for relation in RARELY_FILLED:
+        setattr(article, f"has_{relation}", filing.has(article.filed_under, relation))
 
 
 def _overrides_shown():
@@ -1126,10 +1127,14 @@ class Article(SluggedModel):
         help_text="Names of the source, authors, regions, themes, reports and tags, for search.",
     )
     search_vector = SearchVectorField(null=True, editable=False)
+    # What pages print of its bylines, regions, themes, reports and tags, kept beside
+    # `search_names` and with it (articles/filing.py): the relations remain the record.
+    filed_under = models.JSONField(default=dict, blank=True, editable=False)
 
     history = HistoricalRecords(
         excluded_fields=[
             "updated_at",
+            "filed_under",
             "search_names",
             "search_vector",
             "received_body_hash",
@@ -1272,10 +1277,21 @@ class Article(SluggedModel):
     def rights_end_notice(self) -> str:
         """Why a published article is no longer shown, when its source's rights ended under a
         withdraw policy; '' otherwise (the article page then answers 410 with it)."""
-        rights = self.source.rights_record()
-        if rights is None or self.source.on_rights_end != ProvenancePolicy.WITHDRAW:
+        if not self.source.withdraws_articles():
             return ""
-        return rights.end_notice()
+        return self.source.rights.end_notice()
+
+    def is_live(self, now: datetime.datetime | None = None) -> bool:
+        """Whether `Article.objects.published(now)` holds this article, worked out from its
+        row, its source and the source's rights record (load them with it:
+        `select_related("source__rights")`)."""
+        now = now or timezone.now()
+        return (
+            self.status == ArticleStatus.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= now
+            and not self.source.withdraws_articles(timezone.localdate(now))
+        )
 
     def publishing_problem(self) -> str | None:
         if not self.title.strip():
@@ -1462,6 +1478,11 @@ class Article(SluggedModel):
         from articles.site.media import video_kind
 
         return video_kind(self.video_url)
+
+    def filed(self, relation: str) -> list[filing.Filed]:
+        """What the article is filed under in `relation` ("authors", "regions", "themes",
+        "reports" or "tags"), as its pages print it: read from its row, no query."""
+        return filing.subjects(self.filed_under, relation)
 
     def rarely_filled(self, relation: str):
         """The rows of a relation as its loading plan read them; none, and no query, when the

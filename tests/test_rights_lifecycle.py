@@ -129,6 +129,47 @@ class TestWhenRightsEnd:
         assert sitemap_index  # the sitemaps list what published() lists (tests/test_sitemaps.py)
 
 
+class TestOneArticleAnswersAsTheListingsDo:
+    """`Article.is_live()` (the article page's test, on the row and rights it loaded) says of
+    every article what `Article.objects.published()` (every listing's rule) says."""
+
+    @pytest.mark.parametrize("policy", [ProvenancePolicy.WITHDRAW, ProvenancePolicy.FLAG])
+    @pytest.mark.parametrize(
+        "rights",
+        [
+            {},
+            {"expires_on": JUNE_17},
+            {"expires_on": JUNE_17 - datetime.timedelta(days=1)},
+            {"revoked_on": JUNE_17},
+            {"revoked_on": JUNE_17 + datetime.timedelta(days=1)},
+            None,
+        ],
+        ids=["holding", "expires-today", "expired", "revoked-today", "revoked-tomorrow", "none"],
+    )
+    @pytest.mark.parametrize(
+        ("status", "hours_ago"),
+        [
+            (ArticleStatus.PUBLISHED, 1),
+            (ArticleStatus.PUBLISHED, -1),
+            (ArticleStatus.DRAFT, 1),
+            (ArticleStatus.WITHDRAWN, 1),
+        ],
+        ids=["published", "scheduled", "draft", "withdrawn"],
+    )
+    def test_is_live_agrees_with_published(self, frozen_now, policy, rights, status, hours_ago):
+        source = source_with_rights(policy=policy, **(rights or {}))
+        if rights is None:
+            source.rights.delete()
+        article = ArticleFactory(
+            source=source,
+            status=status,
+            published_at=timezone.now() - datetime.timedelta(hours=hours_ago),
+        )
+        loaded = Article.objects.select_related("source__rights").get(pk=article.pk)
+
+        assert loaded.is_live() == Article.objects.published().filter(pk=article.pk).exists()
+
+
 class TestCachedPagesFollowTheExpiry:
     """A page cached before the permission ends is not served after it. The clock starts
     three minutes before midnight: within the page cache's lifetime."""

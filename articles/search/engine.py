@@ -75,7 +75,20 @@ from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
 from taggit.models import Tag, TaggedItem
 
-from articles.models import Article, Author, Byline, InDepthReport, Region, Source, Theme
+from articles import filing
+from articles.filing import FiledRow
+from articles.models import (
+    AlsoReportedBy,
+    Article,
+    ArticleBlockOverride,
+    Author,
+    Byline,
+    Correction,
+    InDepthReport,
+    Region,
+    Source,
+    Theme,
+)
 from articles.sanitize import plain_text
 
 # Must match the configuration the trigger in migration 0003 indexes with.
@@ -468,45 +481,85 @@ def search_articles(articles: models.QuerySet, text: str) -> SearchResults:
 # Keeping `search_names` current
 
 
-def names_by_article(article_ids) -> dict[int, list[str]]:
-    """Every name an article is filed under, in one query.
+_RARE_MODELS = {
+    "block_overrides": ArticleBlockOverride,
+    "corrections": Correction,
+    "also_reported_by": AlsoReportedBy,
+}
 
-    Authors come first in byline order, then regions, themes, reports and tags, each kind in
-    alphabetical order, so the same filing always gives the same document.
-    """
+
+def filed_rows_by_article(article_ids) -> dict[int, list[FiledRow]]:
+    """Every subject an article is filed under (its byline's authors, regions, themes,
+    reports and tags, with their ids, names and slugs), and its block overrides, corrections
+    and other outlets' credits (their ids only), in one query."""
     article_ids = list(article_ids)
     if not article_ids:
         return {}
     content_type_id = _article_content_type_id()
+
+    def filed(relation, rank, subject, name="name"):
+        return (
+            Value(relation),
+            rank,
+            f"{subject}_id",
+            f"{subject}__{name}",
+            f"{subject}__slug",
+        )
+
     rows = (
         Byline.objects.filter(article_id__in=article_ids)
-        .annotate(kind=Value(0), rank=F("position"))
-        .values_list("article_id", "kind", "rank", "author__name")
+        .values_list("article_id", *filed("authors", "position", "author"))
         .order_by()
         .union(
             Article.regions.through.objects.filter(article_id__in=article_ids)
-            .annotate(kind=Value(1), rank=Value(0))
-            .values_list("article_id", "kind", "rank", "region__name")
+            .values_list("article_id", *filed("regions", Value(0), "region"))
             .order_by(),
             Article.themes.through.objects.filter(article_id__in=article_ids)
-            .annotate(kind=Value(2), rank=Value(0))
-            .values_list("article_id", "kind", "rank", "theme__name")
+            .values_list("article_id", *filed("themes", Value(0), "theme"))
             .order_by(),
             Article.reports.through.objects.filter(article_id__in=article_ids)
-            .annotate(kind=Value(3), rank=Value(0))
-            .values_list("article_id", "kind", "rank", "indepthreport__title")
+            .values_list("article_id", *filed("reports", Value(0), "indepthreport", "title"))
             .order_by(),
+            # A tag's rank is the order it was added in.
             TaggedItem.objects.filter(content_type_id=content_type_id, object_id__in=article_ids)
-            .annotate(kind=Value(4), rank=Value(0))
-            .values_list("object_id", "kind", "rank", "tag__name")
+            .values_list("object_id", *filed("tags", "pk", "tag"))
             .order_by(),
+            # Of the rare relations, only whether there is any.
+            *(
+                model.objects.filter(article_id__in=article_ids)
+                .values_list("article_id", Value(relation), Value(0), "pk", Value(""), Value(""))
+                .order_by()
+                for relation, model in _RARE_MODELS.items()
+            ),
             all=True,
         )
     )
-    names: dict[int, list[str]] = {pk: [] for pk in article_ids}
-    for article_id, _kind, _rank, name in sorted(rows):
-        names[article_id].append(name)
+    filed_rows: dict[int, list[FiledRow]] = {pk: [] for pk in article_ids}
+    for article_id, *row in rows:
+        filed_rows[article_id].append(FiledRow(*row))
+    return filed_rows
+
+
+def searched_names(rows: list[FiledRow]) -> list[str]:
+    """The names an article filed as `rows` is found by: authors in byline order, then regions,
+    themes, reports and tags, each kind in alphabetical order, so the same filing always gives
+    the same document."""
+    names = [
+        row.name
+        for row in sorted(rows, key=lambda row: (row.rank, row.name))
+        if row.relation == "authors"
+    ]
+    for relation in ("regions", "themes", "reports", "tags"):
+        names.extend(sorted(row.name for row in rows if row.relation == relation))
     return names
+
+
+def names_by_article(article_ids) -> dict[int, list[str]]:
+    """Every name an article is filed under, in one query (in `searched_names` order)."""
+    return {
+        article_id: searched_names(rows)
+        for article_id, rows in filed_rows_by_article(article_ids).items()
+    }
 
 
 def filed_names(authors=(), regions=(), themes=(), reports=(), tag_names=()) -> list[str]:
@@ -529,26 +582,31 @@ def search_names_for(source_name: str, names: list[str]) -> str:
 
 
 def refresh_search_documents(article_ids, batch_size: int = 1000) -> int:
-    """Recompute `search_names` for these articles and write the ones that changed.
+    """Recompute `search_names` and `filed_under` (articles/filing.py) for these articles and
+    write the ones that changed, in one UPDATE per batch.
 
-    Returns how many changed. PostgreSQL's trigger re-indexes exactly those (migration 0005).
+    Returns how many changed. PostgreSQL's trigger re-indexes those whose names changed
+    (migration 0005).
     """
     article_ids = sorted(set(article_ids))
     refreshed = 0
     for start in range(0, len(article_ids), batch_size):
         batch = article_ids[start : start + batch_size]
-        names = names_by_article(batch)
+        filed_rows = filed_rows_by_article(batch)
         changed = []
         for article in (
             Article.objects.filter(pk__in=batch)
-            .only("pk", "search_names", "source__name")
+            .only("pk", "search_names", "filed_under", "source__name")
             .select_related("source")
         ):
-            current = search_names_for(article.source.name, names[article.pk])
-            if article.search_names != current:
-                article.search_names = current
+            rows = filed_rows[article.pk]
+            names = search_names_for(article.source.name, searched_names(rows))
+            filed_under = filing.snapshot(rows)
+            if (article.search_names, article.filed_under) != (names, filed_under):
+                article.search_names, article.filed_under = names, filed_under
                 changed.append(article)
-        refreshed += Article.objects.bulk_update(changed, ["search_names"]) if changed else 0
+        if changed:
+            refreshed += Article.objects.bulk_update(changed, ["search_names", "filed_under"])
     return refreshed
 
 
@@ -608,14 +666,24 @@ def _names_on_save(sender, instance: Article, raw=False, **kwargs):
     elif _pending.batches:
         _pending.batches[-1].add(instance.pk)
     else:
-        names = names_by_article([instance.pk])[instance.pk]
-        instance.search_names = search_names_for(instance.source.name, names)
+        rows = filed_rows_by_article([instance.pk])[instance.pk]
+        instance.search_names = search_names_for(instance.source.name, searched_names(rows))
+        instance.filed_under = filing.snapshot(rows)
 
 
 @receiver(post_save, sender=Byline, dispatch_uid="search_names_on_byline_save")
 @receiver(post_delete, sender=Byline, dispatch_uid="search_names_on_byline_delete")
 def _names_on_byline_change(sender, instance: Byline, raw=False, **kwargs):
     if not raw:
+        _refresh([instance.article_id])
+
+
+@receiver(post_save, dispatch_uid="filing_on_rare_relation_added")
+@receiver(post_delete, dispatch_uid="filing_on_rare_relation_removed")
+def _filing_on_rare_relation_change(sender, instance, raw=False, created=True, **kwargs):
+    """A block override, correction or credit added or removed changes which of them the
+    article's row says it has (articles/filing.py); an edit of one does not."""
+    if sender in _RARE_MODELS.values() and created and not raw:
         _refresh([instance.article_id])
 
 
@@ -683,7 +751,7 @@ def _remember_old_name(sender, instance, raw=False, **kwargs):
     if sender in _NAMED and not raw and instance.pk:
         instance._search_old_name = (
             sender._default_manager.filter(pk=instance.pk)
-            .values_list(_NAMED[sender], flat=True)
+            .values_list(_NAMED[sender], "slug")
             .first()
         )
 
@@ -692,7 +760,9 @@ def _remember_old_name(sender, instance, raw=False, **kwargs):
 def _names_on_rename(sender, instance, created, raw=False, **kwargs):
     if sender not in _NAMED or created or raw:
         return
-    if getattr(instance, "_search_old_name", None) != getattr(instance, _NAMED[sender]):
+    # Pages print the slug too (the subject's address, articles/filing.py).
+    current = (getattr(instance, _NAMED[sender]), instance.slug)
+    if getattr(instance, "_search_old_name", None) != current:
         _refresh_after_commit("refresh_filed_under", sender._meta.label_lower, instance.pk)
 
 

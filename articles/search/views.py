@@ -27,7 +27,6 @@ from articles.models import (
     Region,
     Source,
     Theme,
-    bylines_with_authors,
 )
 from articles.search.engine import normalise_query, search_articles
 from articles.site.generation import site_generation
@@ -142,19 +141,14 @@ def filtered_articles(articles: QuerySet, values: dict) -> QuerySet:
 
 FILTER_NAMES = ("region", "theme", "report", "source", "author", "from", "to")
 # What a result card (templates/jinja2/search/_result.html) prints of an article and its source.
-RESULT_FIELDS = ("title", "slug", "kicker", "dek", "published_at", "source__name")
+RESULT_FIELDS = ("title", "slug", "kicker", "dek", "published_at", "filed_under", "source__name")
 
 
 def result_cards(articles: QuerySet) -> QuerySet:
-    """The loading plan of search results: the card's fields and source name in the rows,
-    then one query for the bylines (with their authors). Unlike listing cards
+    """The loading plan of search results: the card's fields, its authors (kept on the row:
+    `Article.filed`) and source name, in one query. Unlike listing cards
     (`ArticleQuerySet.for_listing`), a result card shows no lead image, regions or themes."""
-    return (
-        articles.select_related("source")
-        .prefetch_related(bylines_with_authors())
-        .only(*RESULT_FIELDS)
-        .order_by("-published_at", "-pk")
-    )
+    return articles.select_related("source").only(*RESULT_FIELDS).order_by("-published_at", "-pk")
 
 
 class SearchView(TemplateView):

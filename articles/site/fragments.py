@@ -12,8 +12,9 @@ change instead of reading and rendering them again:
 
 A piece's key holds the generations of everything it shows (articles/site/generation.py): any
 change readers could see moves one of them, in every process sharing the cache, exactly when it
-makes the article's cached page stale. A miss reads the relations the piece prints (one query
-per relation for all missing cards of a page) and renders it; a hit reads nothing but the cache.
+makes the article's cached page stale. A miss reads the rows the piece prints (one query for all
+missing cards of a page, plus the rarer relations of an article page it has) and renders it; a
+hit reads nothing but the cache.
 Previews are never kept: a draft changes without moving any generation.
 """
 
@@ -24,7 +25,7 @@ from django.utils import timezone
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from articles.models import Article, load_detail_relations, load_listing_relations
+from articles.models import Article, load_detail_relations
 from articles.site.generation import SITE, article_scope, generations, site_generation, stamp
 
 KEEP_SECONDS = 60 * 60
@@ -65,7 +66,8 @@ def site_fragment(context, template_name: str) -> Markup:
 @pass_context
 def article_cards(context, articles) -> list[Markup]:
     """The cards of a listing's articles, in order: those in the cache read in one round trip,
-    the others rendered after reading their rows, then one query per relation for all of them.
+    the others rendered after reading their rows in one query (a row keeps the bylines,
+    regions and themes a card prints: `Article.filed`).
 
     `articles` need only carry their ids and slugs (what the cache keys are made of); a card
     is rendered from the article as `for_listing()` reads it, and an article that is not
@@ -85,10 +87,7 @@ def article_cards(context, articles) -> list[Markup]:
     found = cache.get_many(list(keys.values()))
     missing = [article.pk for article in articles if keys[article.pk] not in found]
     if missing:
-        rows = list(
-            Article.objects.published().for_listing(with_relations=False).filter(pk__in=missing)
-        )
-        load_listing_relations(rows)
+        rows = Article.objects.published().for_listing(with_relations=False).filter(pk__in=missing)
         template = context.environment.get_template(CARD_TEMPLATE)
         rendered = {
             keys[article.pk]: template.render({**context.get_all(), "article": article})

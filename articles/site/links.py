@@ -12,6 +12,7 @@ from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from taggit.models import Tag
 
+from articles.filing import Filed
 from articles.models import Author, InDepthReport, Region, Source, Theme
 
 ROUTES = {
@@ -22,6 +23,14 @@ ROUTES = {
     Source: "articles:source",
     Tag: "articles:tag",
 }
+# The same routes for what an article's row keeps of its subjects (articles/filing.py).
+FILED_ROUTES = {
+    "authors": ROUTES[Author],
+    "regions": ROUTES[Region],
+    "themes": ROUTES[Theme],
+    "reports": ROUTES[InDepthReport],
+    "tags": ROUTES[Tag],
+}
 
 
 @functools.lru_cache(maxsize=20_000)
@@ -30,6 +39,8 @@ def _path(route: str, slug: str, urlconf: str, script_prefix: str) -> str:
 
 
 def subject_url(subject) -> str:
-    """The path of a region, theme, report, author, source or tag's page on this site."""
+    """The path of a region, theme, report, author, source or tag's page on this site (the
+    subject itself, or an article's `Filed` copy of it)."""
     urlconf = get_urlconf() or settings.ROOT_URLCONF
-    return _path(ROUTES[type(subject)], subject.slug, urlconf, get_script_prefix())
+    route = FILED_ROUTES[subject.relation] if isinstance(subject, Filed) else ROUTES[type(subject)]
+    return _path(route, subject.slug, urlconf, get_script_prefix())

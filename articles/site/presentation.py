@@ -91,7 +91,7 @@ def taxonomy(article) -> list[dict]:
     """What the article is filed under, by kind: a label and (name, address) pairs."""
     groups = []
     for relation, one, several, rel in _TAXONOMY:
-        filed = list(article.rarely_filled(relation))
+        filed = article.filed(relation)
         if filed:
             groups.append(
                 {
@@ -110,7 +110,7 @@ def kicker(article) -> str:
 
 def author_names(article) -> str:
     """The article's authors as a reader says them: "A", "A and B", "A, B and C"."""
-    names = [author.name for author in article.ordered_authors]
+    names = [author.name for author in article.filed("authors")]
     if len(names) > 1:
         return ", ".join(names[:-1]) + " and " + names[-1]
     return names[0] if names else ""
@@ -192,7 +192,7 @@ def news_article_data(article, request, page_url: str, image: dict | None) -> di
                 "name": author.name,
                 "url": absolute_url(request, subject_url(author)),
             }
-            for author in article.ordered_authors
+            for author in article.filed("authors")
         ],
         "publisher": {
             "@type": "Organization",

@@ -209,9 +209,17 @@ class ArticleDetailView(ArticlePageMixin, DetailView):
     """A live article; a withdrawn one answers 410 Gone with a short notice; anything else 404."""
 
     def get_queryset(self):
-        # The relations the page prints are read by `article_piece` when the page's pieces
-        # are not in the cache (articles/site/fragments.py).
-        return Article.objects.published().for_detail(with_relations=False)
+        # The row keeps its bylines and taxonomy; the rarer relations the page prints are
+        # read by `article_piece` when its pieces are not in the cache
+        # (articles/site/fragments.py).
+        return Article.objects.went_live().for_detail(with_relations=False)
+
+    def get_object(self, queryset=None):
+        article = super().get_object(queryset)
+        # The rest of `published()`, asked of the source and rights record loaded with it.
+        if not article.is_live():
+            raise Http404("No article here.")
+        return article
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -255,7 +263,7 @@ class ArticlePreviewView(ArticlePageMixin, DetailView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return Article.objects.for_detail()
+        return Article.objects.for_detail(with_relations=False)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(is_preview=True, **kwargs)

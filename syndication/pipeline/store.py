@@ -48,6 +48,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 from taggit.models import TaggedItem
 
+from articles import filing
 from articles.models import (
     Article,
     ArticleStatus,
@@ -483,7 +484,8 @@ class ItemImporter:
         return article
 
     def _new_article(self, item: ParsedItem, image: Image | None, body: str):
-        """The unsaved article of an item, with its search names, and how it is filed."""
+        """The unsaved article of an item, with its search names and what its pages print of
+        its filing (articles/filing.py), and how it is filed."""
         link = item.link if is_http_url(item.link) else ""
         title = plain_text(item.title) or f"Untitled item from {self.source.name}"
         article = Article(
@@ -518,6 +520,13 @@ class ItemImporter:
             [tag.name for tag in tags],
         )
         article.search_names = search_names_for(self.source.name, names)
+        article.filed_under = filing.snapshot_of(
+            authors,
+            classification.regions,
+            classification.themes,
+            classification.reports,
+            tags,
+        )
         return article, Filing(authors, classification, tags)
 
     @staticmethod

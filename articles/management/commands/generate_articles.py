@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
+from articles import filing
 from articles.models import (
     Article,
     ArticleStatus,
@@ -407,6 +408,9 @@ class ArchiveWriter:
             ),
             language="en",
             search_names=search_names_for(source.name, names),
+            filed_under=filing.snapshot_of(
+                plan["authors"], plan["regions"], plan["themes"], plan["reports"], plan["tags"]
+            ),
         )
 
     @staticmethod
