@@ -864,7 +864,7 @@ def bylines_with_authors() -> Prefetch:
 class ArticleQuerySet(models.QuerySet):
     def published(self, now: datetime.datetime | None = None):
         """Live on the public site: published, with a publication time that has come, from a
-        source that still has the right to show it (for one article: `Article.is_live`).
+        source that still has the right to show it (for one article: `Article.is_public`).
 
         A scheduled article is simply a published one whose time is still ahead, so it
         appears at that time with no job having to flip a flag. In the same way, the articles
@@ -879,7 +879,7 @@ class ArticleQuerySet(models.QuerySet):
     def went_live(self, now: datetime.datetime | None = None):
         """Published, with a publication time that has come, whatever its source's rights:
         `published()` without the rights test, for a lookup that makes it in Python on the
-        rights record it loads anyway (`Article.is_live`)."""
+        rights record it loads anyway (`Article.is_public`)."""
         return self.filter(status=ArticleStatus.PUBLISHED, published_at__lte=now or timezone.now())
 
     def withdrawn_for_rights(self, now: datetime.datetime | None = None):
@@ -1281,9 +1281,10 @@ class Article(SluggedModel):
             return ""
         return self.source.rights.end_notice()
 
-    def is_live(self, now: datetime.datetime | None = None) -> bool:
-        """Whether `Article.objects.published(now)` holds this article, worked out from its
-        row, its source and the source's rights record (load them with it:
+    def is_public(self, now: datetime.datetime | None = None) -> bool:
+        """Whether readers may read it: whether `Article.objects.published(now)` holds this
+        article (`is_live` and its source's rights allow it), worked out from its row, its
+        source and the source's rights record (load them with it:
         `select_related("source__rights")`)."""
         now = now or timezone.now()
         return (

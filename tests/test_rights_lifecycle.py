@@ -130,7 +130,7 @@ class TestWhenRightsEnd:
 
 
 class TestOneArticleAnswersAsTheListingsDo:
-    """`Article.is_live()` (the article page's test, on the row and rights it loaded) says of
+    """`Article.is_public()` (the article page's test, on the row and rights it loaded) says of
     every article what `Article.objects.published()` (every listing's rule) says."""
 
     @pytest.mark.parametrize("policy", [ProvenancePolicy.WITHDRAW, ProvenancePolicy.FLAG])
@@ -156,7 +156,7 @@ class TestOneArticleAnswersAsTheListingsDo:
         ],
         ids=["published", "scheduled", "draft", "withdrawn"],
     )
-    def test_is_live_agrees_with_published(self, frozen_now, policy, rights, status, hours_ago):
+    def test_is_public_agrees_with_published(self, frozen_now, policy, rights, status, hours_ago):
         source = source_with_rights(policy=policy, **(rights or {}))
         if rights is None:
             source.rights.delete()
@@ -167,7 +167,7 @@ class TestOneArticleAnswersAsTheListingsDo:
         )
         loaded = Article.objects.select_related("source__rights").get(pk=article.pk)
 
-        assert loaded.is_live() == Article.objects.published().filter(pk=article.pk).exists()
+        assert loaded.is_public() == Article.objects.published().filter(pk=article.pk).exists()
 
 
 class TestCachedPagesFollowTheExpiry:

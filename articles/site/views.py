@@ -217,7 +217,7 @@ class ArticleDetailView(ArticlePageMixin, DetailView):
     def get_object(self, queryset=None):
         article = super().get_object(queryset)
         # The rest of `published()`, asked of the source and rights record loaded with it.
-        if not article.is_live():
+        if not article.is_public():
             raise Http404("No article here.")
         return article
 
