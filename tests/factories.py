@@ -111,6 +111,20 @@ class PublishedArticleFactory(ArticleFactory):
     published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
 
 
+def filed_out_of_page_order() -> models.Article:
+    """A live article filed under several authors, regions, themes, reports and tags, each
+    added in an order unlike the one pages print them in (names differ in case too)."""
+    article = PublishedArticleFactory()
+    for position, name in ((2, "Zed Writer"), (0, "Mid Writer"), (1, "Ann Writer")):
+        article.bylines.create(author=AuthorFactory(name=name), position=position)
+    article.regions.add(RegionFactory(name="Sahel"), RegionFactory(name="Andes"))
+    article.themes.add(ThemeFactory(name="Water"), ThemeFactory(name="energy"))
+    article.reports.add(ReportFactory(title="Rivers"), ReportFactory(title="Dams"))
+    article.tags.add("zinc")
+    article.tags.add("alpha")
+    return article
+
+
 def make_user(username: str, *, groups: tuple[str, ...] = (), staff: bool = True, **extra):
     user = get_user_model().objects.create_user(
         username=username, password="correct horse battery", is_staff=staff, **extra

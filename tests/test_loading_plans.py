@@ -33,9 +33,8 @@ from .factories import (
     LicensedSourceFactory,
     PublishedArticleFactory,
     RegionFactory,
-    ReportFactory,
     SourceFactory,
-    ThemeFactory,
+    filed_out_of_page_order,
 )
 
 pytestmark = pytest.mark.django_db
@@ -78,14 +77,7 @@ def live(slug: str) -> Article | None:
 @pytest.fixture
 def filed():
     """An article filed under several of everything, added in an order unlike the page's."""
-    article = PublishedArticleFactory()
-    for position, name in ((2, "Zed Writer"), (0, "Mid Writer"), (1, "Ann Writer")):
-        article.bylines.create(author=AuthorFactory(name=name), position=position)
-    article.regions.add(RegionFactory(name="Sahel"), RegionFactory(name="Andes"))
-    article.themes.add(ThemeFactory(name="Water"), ThemeFactory(name="energy"))
-    article.reports.add(ReportFactory(title="Rivers"), ReportFactory(title="Dams"))
-    article.tags.add("zinc")
-    article.tags.add("alpha")
+    article = filed_out_of_page_order()
     ArticleBlockOverride.objects.create(article=article, key=SiteBlockKey.DISCLAIMER, hide=True)
     ArticleBlockOverride.objects.create(
         article=article, key=SiteBlockKey.FAIR_USE, content="<p>Own notice</p>"
