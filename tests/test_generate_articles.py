@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from articles import filing
 from articles.models import (
     Article,
     Author,
@@ -17,7 +18,12 @@ from articles.models import (
     Source,
 )
 from articles.sanitize import clean_html
-from articles.search.engine import names_by_article, search_articles, search_names_for
+from articles.search.engine import (
+    filed_rows_by_article,
+    names_by_article,
+    search_articles,
+    search_names_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +110,15 @@ def test_search_names_are_what_search_itself_would_store(archive):
     for article in articles:
         expected = search_names_for(article.source.name, names[article.pk])
         assert sorted(article.search_names.split(" · ")) == sorted(expected.split(" · "))
+
+
+def test_the_filing_kept_on_each_row_is_what_the_app_would_keep(archive):
+    _, articles = archive
+    rows = filed_rows_by_article([article.pk for article in articles])
+
+    assert any(article.filed_under.get("authors") for article in articles)
+    for article in articles:
+        assert article.filed_under == filing.snapshot(rows[article.pk])
 
 
 def test_a_generated_article_can_be_found_by_its_title_word(archive):
