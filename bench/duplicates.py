@@ -92,7 +92,7 @@ def top_up_archive(target: int) -> int:
                 # The keys a random MinHash gives, as an import would store them (and as
                 # migrations that work keys out again from stored MinHashes find them).
                 with cursor.copy(
-                    "COPY articles_similarityband (article_id, band_hash) FROM STDIN"
+                    "COPY articles_similaritykey (article_id, key) FROM STDIN"
                 ) as copy:
                     for article, minhash, _shingles, text_hash in signatures:
                         for key in similarity.band_keys(minhash):
@@ -101,7 +101,7 @@ def top_up_archive(target: int) -> int:
         have += count
         print(f"  archive: {have:,} signatures", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE articles_similarityband")
+        cursor.execute("ANALYZE articles_similaritykey")
         cursor.execute("ANALYZE articles_contentsignature")
     return have
 
@@ -218,7 +218,7 @@ def main() -> int:
     total = top_up_archive(options.articles)
     originals = plant_stories()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM articles_similarityband")
+        cursor.execute("SELECT count(*) FROM articles_similaritykey")
         bands = cursor.fetchone()[0]
     print(f"archive: {total:,} signatures, {bands:,} band keys")
 

@@ -40,7 +40,7 @@ def link_possible_duplicates(
     signatures = {article.pk: signature for article, signature in stored if signature}
     if not signatures:
         return 0
-    found = ContentSignature.objects.candidates_of(signatures, stored=True)
+    found = ContentSignature.objects.candidates_of(signatures)
     links = [
         (article_id, matches[:MAX_LINKS_PER_ARTICLE])
         for article_id, matches in found.items()
