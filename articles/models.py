@@ -22,7 +22,7 @@ from taggit.models import Tag
 
 from . import similarity
 from .sanitize import clean_html, first_paragraph, images_without_alt, strip_control_characters
-from .typography import body_fingerprint, typographic_form
+from .typography import body_fingerprint, fingerprint_of_text, typographic_form
 
 SLUG_MAX_LENGTH = 200
 
@@ -1183,18 +1183,27 @@ class Article(SluggedModel):
     def get_absolute_url(self):
         return reverse("articles:article", kwargs={"slug": self.slug})
 
-    def tidy(self):
+    def tidy(self, *, body_text: str | None = None):
         """What every save does to the text fields: control characters out, the body
         sanitized, a publication date for a published article, and for a new article the
-        fingerprint of the body received. Bulk inserts call it too."""
+        fingerprint of the body received. Bulk inserts call it too.
+
+        `body_text`: the plain text of the body as it is, when the caller has it already (an
+        import works it out for the similarity signature); the fingerprint is made from it
+        when sanitizing leaves the body as it was, as it does an import's sanitized body."""
         self.title = strip_control_characters(self.title).strip()[:300]
-        self.body = clean_html(self.body, base_url=self.original_url or None)
+        sanitized = clean_html(self.body, base_url=self.original_url or None)
+        if sanitized != self.body:
+            body_text = None
+        self.body = sanitized
         self.dek = strip_control_characters(self.dek).strip()
         if self.status == ArticleStatus.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         if self._state.adding and not self.received_body_hash:
             # The first version stored (an import's, or one typed in) is the one received.
-            self.received_body_hash = body_fingerprint(self.body)
+            self.received_body_hash = (
+                body_fingerprint(self.body) if body_text is None else fingerprint_of_text(body_text)
+            )
 
     # -- the original received, and changes to it -----------------------------------------
 

@@ -150,8 +150,13 @@ def signature(title: str, body_html: str, *, seed: int = SEED) -> Signature | No
 
     Band keys are comparable only under the same `seed`: stored signatures use `SEED` (other
     seeds serve the evaluation, to show how much its figures owe to chance)."""
-    body_words = words(plain_text(body_html))
-    title_words = words(plain_text(title))
+    return signature_of_text(plain_text(title), plain_text(body_html), seed=seed)
+
+
+def signature_of_text(title: str, body: str, *, seed: int = SEED) -> Signature | None:
+    """`signature` of a title and a body given as plain text (`sanitize.plain_text`'s)."""
+    body_words = words(body)
+    title_words = words(title)
     # Title and body are shingled apart, so no run of words straddles the two.
     pieces = shingles(title_words, body_words)
     if not len(pieces):
