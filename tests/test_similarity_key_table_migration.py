@@ -1,6 +1,6 @@
 """Migration 0012 moves the lookup keys into a table keyed by (key, article) and keeps the
-first 64 values of stored MinHashes: an article signed before it is found by an import after
-it, and migrating back gives the keys their old table again."""
+first 64 values of stored MinHashes: an article signed before it is found by the lookup an
+import makes after it, and migrating back gives the keys their old table again."""
 
 import numpy as np
 import pytest
@@ -37,7 +37,7 @@ def minhash_of_128(signature: similarity.Signature) -> bytes:
 
 
 @pytest.fixture
-def signed_before(request):
+def signed_before():
     """At migration 0011: an article with the signature and keys an import stored then."""
     with migrated_back_to(BEFORE) as apps:
         Source = apps.get_model("articles", "Source")
@@ -58,7 +58,7 @@ def signed_before(request):
         yield article.pk, signature
 
 
-def test_keys_stored_before_are_copied_and_a_rewrite_imported_after_finds_them(signed_before):
+def test_keys_stored_before_are_copied_and_a_rewrite_looked_up_after_finds_them(signed_before):
     article_id, signature = signed_before
 
     apps = migrate(AFTER)
