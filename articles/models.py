@@ -22,7 +22,7 @@ from taggit.models import Tag
 
 from . import filing, similarity
 from .sanitize import clean_html, first_paragraph, images_without_alt, strip_control_characters
-from .typography import body_fingerprint, typographic_form
+from .typography import body_fingerprint, fingerprint_of_text, typographic_form
 
 SLUG_MAX_LENGTH = 200
 
@@ -1188,18 +1188,27 @@ class Article(SluggedModel):
     def get_absolute_url(self):
         return reverse("articles:article", kwargs={"slug": self.slug})
 
-    def tidy(self):
+    def tidy(self, *, body_text: str | None = None):
         """What every save does to the text fields: control characters out, the body
         sanitized, a publication date for a published article, and for a new article the
-        fingerprint of the body received. Bulk inserts call it too."""
+        fingerprint of the body received. Bulk inserts call it too.
+
+        `body_text`: the plain text of the body as it is, when the caller has it already (an
+        import works it out for the similarity signature); the fingerprint is made from it
+        when sanitizing leaves the body as it was, as it does an import's sanitized body."""
         self.title = strip_control_characters(self.title).strip()[:300]
-        self.body = clean_html(self.body, base_url=self.original_url or None)
+        sanitized = clean_html(self.body, base_url=self.original_url or None)
+        if sanitized != self.body:
+            body_text = None
+        self.body = sanitized
         self.dek = strip_control_characters(self.dek).strip()
         if self.status == ArticleStatus.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         if self._state.adding and not self.received_body_hash:
             # The first version stored (an import's, or one typed in) is the one received.
-            self.received_body_hash = body_fingerprint(self.body)
+            self.received_body_hash = (
+                body_fingerprint(self.body) if body_text is None else fingerprint_of_text(body_text)
+            )
 
     # -- the original received, and changes to it -----------------------------------------
 
@@ -1621,7 +1630,8 @@ class Redirect(models.Model):
 # Similarity: what finds the same story under another source (articles/similarity.py)
 
 
-# The articles whose lookup keys are asked for in one query (see `candidates_of`).
+# The lookup keys asked for in one query: those of this many articles, about a thousand (see
+# `SimilarityKeyQuerySet.sharing`).
 LOOKUP_ARTICLES = 30
 KEYS_PER_ARTICLE = similarity.BANDS + 1
 
@@ -1631,7 +1641,7 @@ class ContentSignatureQuerySet(models.QuerySet):
         """Store the signatures of (article, signature or None) pairs of articles that have
         none yet: one INSERT of signatures and one of their lookup keys, whatever their
         number. Returns how many were stored."""
-        signatures, keys = [], []
+        signatures, article_ids, keys = [], [], []
         for article, signature in pairs:
             if signature is None:
                 continue
@@ -1643,14 +1653,15 @@ class ContentSignatureQuerySet(models.QuerySet):
                     text_hash=signature.text_hash,
                 )
             )
-            keys.extend((article.pk, key) for key in signature.lookup_keys)
+            article_ids.extend([article.pk] * len(signature.lookup_keys))
+            keys.extend(signature.lookup_keys)
         if signatures:
             self.bulk_create(signatures)
-            SimilarityBand.objects.using(self.db).add_keys(keys)
+            SimilarityKey.objects.using(self.db).add_keys(article_ids, keys)
         return len(signatures)
 
     def forget(self, article_ids) -> None:
-        SimilarityBand.objects.filter(article_id__in=article_ids).delete()
+        SimilarityKey.objects.filter(article_id__in=article_ids).delete()
         self.filter(article_id__in=article_ids).delete()
 
     def refresh(self, article: "Article") -> None:
@@ -1675,47 +1686,24 @@ class ContentSignatureQuerySet(models.QuerySet):
         return self.candidates_of({key: signature})[key]
 
     def candidates_of(
-        self, signatures: dict[int, similarity.Signature], *, stored: bool = False
+        self, signatures: dict[int, similarity.Signature]
     ) -> dict[int, list[similarity.Match]]:
         """For each article id of `signatures`, the other articles whose text is like its
         signature's, best first. Indexed queries only: the articles sharing a lookup key (an
-        LSH band, or the exact text's key), then the shingles of those candidates, on which
-        each is scored.
-
-        `stored`: the signatures' keys are stored under their article ids already (an import
-        looks after its commit), so the keys are named by those ids rather than one by one.
-        Either way they are asked for about a thousand at a time (`LOOKUP_ARTICLES` articles'
-        keys): given the thousands of keys of an import's chunk at once, PostgreSQL estimates
-        that probing the index for each costs more than reading the whole key table, and does
-        (a quarter of a second at 3.3 million keys, and growing with the archive)."""
-        holders: dict[int, list[int]] = {}
+        LSH band, or the exact text's key) with it, then the shingles of those candidates, on
+        which each is scored. An import asks after its commit, its keys stored already: an
+        article is never its own candidate, and two articles it stored together are each
+        other's."""
+        article_ids, keys = [], []
         for article_id, signature in signatures.items():
-            for key in signature.lookup_keys:
-                holders.setdefault(key, []).append(article_id)
+            article_ids.extend([article_id] * len(signature.lookup_keys))
+            keys.extend(signature.lookup_keys)
         found: dict[int, set[int]] = {article_id: set() for article_id in signatures}
-        bands = SimilarityBand.objects.using(self.db)
-        if stored:
-            article_ids = list(signatures)
-            asked = [
-                bands.filter(article_id__in=article_ids[i : i + LOOKUP_ARTICLES]).values(
-                    "band_hash"
-                )
-                for i in range(0, len(article_ids), LOOKUP_ARTICLES)
-            ]
-        else:
-            keys, size = list(holders), LOOKUP_ARTICLES * KEYS_PER_ARTICLE
-            asked = [keys[i : i + size] for i in range(0, len(keys), size)]
-        sharing = [
-            row
-            for batch in asked
-            for row in bands.filter(band_hash__in=batch).values_list("article_id", "band_hash")
-        ]
-        for other, key in sharing:
-            for article_id in holders.get(key, ()):
-                if other != article_id:
-                    found[article_id].add(other)
+        for article_id, other in SimilarityKey.objects.using(self.db).sharing(article_ids, keys):
+            found[article_id].add(other)
         for article_id, others in found.items():
-            found[article_id] = set(sorted(others)[-similarity.MAX_CANDIDATES :])
+            if len(others) > similarity.MAX_CANDIDATES:
+                found[article_id] = set(sorted(others)[-similarity.MAX_CANDIDATES :])
         wanted = set().union(*found.values())
         rows = self.filter(article_id__in=wanted).values_list("article_id", "shingles", "text_hash")
         stored = {row[0]: row[1:] for row in rows} if wanted else {}
@@ -1749,52 +1737,100 @@ class ContentSignature(models.Model):
 
 def array_literal(numbers) -> str:
     """A PostgreSQL array literal of integers: '{1,2,3}'."""
-    return "{" + ",".join(str(int(number)) for number in numbers) + "}"
+    return "{" + ",".join(map(str, map(int, numbers))) + "}"
 
 
-class SimilarityBandQuerySet(models.QuerySet):
-    def add_keys(self, rows: list[tuple[int, int]]) -> None:
-        """Insert (article id, key) rows with one statement, without a model instance per row:
-        an article has `similarity.BANDS` + 1 keys, and building, then reading back, that
-        many instances cost more than all the rest of storing its signature."""
-        if not rows:
+class SimilarityKeyQuerySet(models.QuerySet):
+    def add_keys(self, article_ids: list[int], keys: list[int]) -> None:
+        """Insert the rows (article_ids[i], keys[i]) with one statement, without a model
+        instance per row: an article has `similarity.BANDS` + 1 keys, and building, then
+        reading back, that many instances cost more than all the rest of storing its
+        signature."""
+        if not keys:
             return
         connection = connections[self.db]
-        table = SimilarityBand._meta.db_table
+        quote = connection.ops.quote_name
+        table, key, article = (
+            quote(name) for name in (SimilarityKey._meta.db_table, *_column_names("key", "article"))
+        )
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Two array literals, written by str.join: the driver's own list adaptation
                 # costs more than the insert.
-                article_ids, keys = zip(*rows, strict=True)
                 cursor.execute(
-                    f"INSERT INTO {table} (article_id, band_hash) "  # noqa: S608 - our table
+                    f"INSERT INTO {table} ({article}, {key}) "  # noqa: S608 - our names
                     "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
                     [array_literal(article_ids), array_literal(keys)],
                 )
             else:
                 cursor.executemany(
-                    f"INSERT INTO {table} (article_id, band_hash) VALUES (%s, %s)",  # noqa: S608
-                    rows,
+                    f"INSERT INTO {table} ({article}, {key}) VALUES (%s, %s)",  # noqa: S608
+                    list(zip(article_ids, keys, strict=True)),
                 )
 
+    def sharing(self, article_ids: list[int], keys: list[int]):
+        """The distinct (article id, other article id) pairs where the other article has the
+        key keys[i] of article article_ids[i]; never an article with itself.
 
-class SimilarityBand(models.Model):
+        Indexed: one probe of the primary key (key, article) per key, asked for about a
+        thousand keys at a time (`LOOKUP_ARTICLES` articles' keys, in the order given). Given
+        the thousands of keys of an import's chunk in one `IN` list, PostgreSQL estimated the
+        probes dearer than reading the whole key table, and did (a quarter of a second at 3.3
+        million keys); on PostgreSQL they are sent as two arrays and joined, so only the
+        articles found come back, not each key's own row."""
+        connection = connections[self.db]
+        size = LOOKUP_ARTICLES * KEYS_PER_ARTICLE
+        for start in range(0, len(keys), size):
+            batch_ids, batch_keys = article_ids[start : start + size], keys[start : start + size]
+            if connection.vendor == "postgresql":
+                quote = connection.ops.quote_name
+                table = quote(SimilarityKey._meta.db_table)
+                key, article = (quote(name) for name in _column_names("key", "article"))
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT DISTINCT mine.holder, other.{article} "  # noqa: S608
+                        "FROM unnest(%s::bigint[], %s::bigint[]) AS mine (holder, wanted) "
+                        f"JOIN {table} other ON other.{key} = mine.wanted "
+                        f"AND other.{article} <> mine.holder",
+                        [array_literal(batch_ids), array_literal(batch_keys)],
+                    )
+                    rows = cursor.fetchall()
+                yield from rows
+                continue
+            holders: dict[int, list[int]] = {}
+            for article_id, key in zip(batch_ids, batch_keys, strict=True):
+                holders.setdefault(key, []).append(article_id)
+            pairs = set()
+            for key, other in self.filter(key__in=holders).values_list("key", "article_id"):
+                pairs.update((mine, other) for mine in holders[key] if mine != other)
+            yield from pairs
+
+
+def _column_names(*fields: str) -> list[str]:
+    return [SimilarityKey._meta.get_field(name).column for name in fields]
+
+
+class SimilarityKey(models.Model):
     """One lookup key of an article's signature (an LSH band, or its exact text); articles
-    sharing a key are candidates."""
+    sharing a key are candidates.
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="similarity_bands")
-    band_hash = models.BigIntegerField()
+    The primary key (key, article) is the lookup index: no serial id, so one index fewer to
+    write per key and no sequence to draw from. The article's index serves deleting an
+    article's keys. The database keeps no foreign key constraint: checking one costs every key
+    row a probe and a row lock of its article at each import, and the keys are derived data
+    that Django deletes with their article (a key left over by a deletion outside Django names
+    an article with no signature, which the lookup never scores)."""
 
-    objects = SimilarityBandQuerySet.as_manager()
+    pk = models.CompositePrimaryKey("key", "article")
+    key = models.BigIntegerField()
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="similarity_keys", db_constraint=False
+    )
 
-    class Meta:
-        indexes = [
-            # Candidate lookup reads article ids from this index alone.
-            models.Index(fields=["band_hash", "article"], name="similarity_band_lookup"),
-        ]
+    objects = SimilarityKeyQuerySet.as_manager()
 
     def __str__(self):
-        return f"{self.band_hash} of {self.article_id}"
+        return f"{self.key} of {self.article_id}"
 
 
 class AlsoReportedBy(models.Model):

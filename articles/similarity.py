@@ -6,8 +6,8 @@ article's *shingles*. A MinHash of `NUM_PERM` permutations (a fixed seed and sch
 signatures stored years apart stay comparable) summarises that set; its values are split into
 `BANDS` bands of `ROWS` and each band is hashed into a 64-bit key, with its band number folded
 in. Two texts share a band key with a probability that rises steeply with their Jaccard
-similarity, so candidates are the articles that share at least one key: one indexed lookup
-(`SimilarityBand.band_hash`), never a scan of the archive.
+similarity, so candidates are the articles that share at least one key: indexed lookups
+(`SimilarityKey`'s primary key), never a scan of the archive.
 
 Candidates are then scored exactly, from their stored shingles: the *containment* of the
 smaller set in the larger one (the share of the shorter text's runs of words that the longer
@@ -18,7 +18,7 @@ topic shares phrases but few runs of words. Scores at or above `THRESHOLD` are l
 An exact copy (the same body text, whatever the title) is recognised by `text_hash`, which is
 stored as one more lookup key beside the bands.
 
-This module is pure: it computes. `articles.models.ContentSignature` and `SimilarityBand` store
+This module is pure: it computes. `articles.models.ContentSignature` and `SimilarityKey` store
 what it computes; `syndication.pipeline.duplicates` links imports to their matches.
 """
 
@@ -34,13 +34,18 @@ from datasketch import MinHash
 
 from .sanitize import plain_text
 
-NUM_PERM = 128
+# 64 permutations: exactly the values the 32 bands of 2 use. They are the first 64 of the 128
+# permutations that datasketch draws for a MinHash of 128 under the same seed and scheme, which
+# is what signatures had until December 2026: their first 64 values, and so the band keys
+# stored before, are the values and keys computed now (`_permutations`). A MinHash built with
+# num_perm=64 would draw other permutations (datasketch draws all the multipliers, then all
+# the offsets), hence the slice.
+NUM_PERM = 64
+PERMUTATIONS_DRAWN = 128
 SEED = 20261202
 SCHEME = "affine32"
-# 32 bands of 2 values: the first 64 of the MinHash's values make the lookup keys. Every key
-# is a row to write and an index probe to make at each import, and 32 bands find as many of the
-# evaluation set's duplicates as 64 did (docs/duplicates.md); the MinHash keeps all 128 values,
-# so the keys can be worked out again from stored signatures without their texts.
+# 32 bands of 2 values. Every key is a row to write and an index probe to make at each import,
+# and 32 bands find as many of the evaluation set's duplicates as 64 did (docs/duplicates.md).
 BANDS = 32
 ROWS = 2  # BANDS * ROWS <= NUM_PERM
 SHINGLE_WORDS = 3
@@ -92,20 +97,44 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-def shingles(tokens: list[str]) -> np.ndarray:
-    """The 32-bit hashes of every run of `SHINGLE_WORDS` consecutive words (of the whole text
-    when it is shorter), sorted, without repeats. Each word gets a CRC-32 and the runs are mixed
-    from those in numpy, which keeps a long article at a few milliseconds."""
+def shingles(*texts: list[str]) -> np.ndarray:
+    """The 32-bit hashes of every run of `SHINGLE_WORDS` consecutive words of each text (of the
+    whole text when it is shorter; no run straddles two texts), sorted, without repeats. Each
+    word gets a CRC-32 and the runs are mixed from those in numpy, which keeps a long article
+    at a fraction of a millisecond."""
+    tokens = [token for text in texts for token in text]
     if not tokens:
         return np.empty(0, dtype=np.uint32)
     word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), np.uint64, len(tokens))
-    width = min(SHINGLE_WORDS, len(tokens))
-    runs = len(tokens) - width + 1
+    if all(len(text) >= SHINGLE_WORDS for text in texts):
+        # Every run of the texts laid end to end, then those that straddle two are left out:
+        # one pass of numpy instead of one per text.
+        mixed = _runs(word_hashes, SHINGLE_WORDS)
+        keep = np.ones(len(mixed), dtype=bool)
+        end = 0
+        for text in texts[:-1]:
+            end += len(text)
+            keep[end - SHINGLE_WORDS + 1 : end] = False
+        mixed = mixed[keep]
+    else:
+        parts, start = [], 0
+        for text in texts:
+            if text:
+                piece = word_hashes[start : start + len(text)]
+                parts.append(_runs(piece, min(SHINGLE_WORDS, len(text))))
+            start += len(text)
+        mixed = np.concatenate(parts)
+    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+
+
+def _runs(word_hashes: np.ndarray, width: int) -> np.ndarray:
+    """One 64-bit hash per run of `width` consecutive word hashes."""
+    runs = len(word_hashes) - width + 1
     mixed = np.zeros(runs, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for offset in range(width):
             mixed = _mix(mixed ^ word_hashes[offset : offset + runs])
-    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+    return mixed
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -121,10 +150,15 @@ def signature(title: str, body_html: str, *, seed: int = SEED) -> Signature | No
 
     Band keys are comparable only under the same `seed`: stored signatures use `SEED` (other
     seeds serve the evaluation, to show how much its figures owe to chance)."""
-    body_words = words(plain_text(body_html))
-    title_words = words(plain_text(title))
+    return signature_of_text(plain_text(title), plain_text(body_html), seed=seed)
+
+
+def signature_of_text(title: str, body: str, *, seed: int = SEED) -> Signature | None:
+    """`signature` of a title and a body given as plain text (`sanitize.plain_text`'s)."""
+    body_words = words(body)
+    title_words = words(title)
     # Title and body are shingled apart, so no run of words straddles the two.
-    pieces = np.union1d(shingles(title_words), shingles(body_words))
+    pieces = shingles(title_words, body_words)
     if not len(pieces):
         return None
     # The runs arrive hashed: datasketch's hash function only has to read them as ints.
@@ -141,10 +175,12 @@ def signature(title: str, body_html: str, *, seed: int = SEED) -> Signature | No
 
 
 @functools.cache
-def _permutations(seed: int):
-    """The MinHash permutations of a seed, drawn once per process (datasketch would draw them
+def _permutations(seed: int) -> np.ndarray:
+    """The MinHash permutations of a seed: the first `NUM_PERM` of the `PERMUTATIONS_DRAWN`
+    that datasketch draws (see `NUM_PERM`), drawn once per process (datasketch would draw them
     again for every MinHash)."""
-    return MinHash(num_perm=NUM_PERM, seed=seed, scheme=SCHEME).permutations
+    drawn = MinHash(num_perm=PERMUTATIONS_DRAWN, seed=seed, scheme=SCHEME).permutations
+    return np.ascontiguousarray(drawn[:, :NUM_PERM])
 
 
 def band_keys(hashvalues: np.ndarray) -> list[int]:

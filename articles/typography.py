@@ -37,14 +37,23 @@ _DASH_RUN = re.compile(r"\s*-+\s*")
 
 def typographic_form(html: str | None) -> str:
     """The words of an HTML fragment, as two typographic variants of it share them."""
-    text = plain_text(html).translate(_EQUIVALENTS)
-    text = " ".join(text.split())
+    return typographic_form_of_text(plain_text(html))
+
+
+def typographic_form_of_text(text: str) -> str:
+    """The typographic form of a plain text (`articles.sanitize.plain_text`'s)."""
+    text = " ".join(text.translate(_EQUIVALENTS).split())
     return _DASH_RUN.sub("-", text)
 
 
 def body_fingerprint(html: str | None) -> str:
     """A hash of the typographic form: equal for two bodies that differ only typographically."""
-    return hashlib.sha256(typographic_form(html).encode()).hexdigest()
+    return fingerprint_of_text(plain_text(html))
+
+
+def fingerprint_of_text(text: str) -> str:
+    """`body_fingerprint` of a body whose plain text is `text`."""
+    return hashlib.sha256(typographic_form_of_text(text).encode()).hexdigest()
 
 
 def differs_beyond_typography(old: str | None, new: str | None) -> bool:

@@ -19,7 +19,10 @@ archive. Three parts:
 3. Import throughput. Imports feeds of `--items` generated items (bench/importer.py's feed:
    8 paragraphs of random words each) into review, alternately without signatures (the
    duplicates hook switched off) and with them, twice each, against that archive; prints
-   items per second and SQL statements per item. The imported sources are deleted.
+   items per second, SQL statements per item, and the CPU time an item took: this process's
+   and its PostgreSQL backend's (read from /proc when the server runs on this machine), which
+   other work on a shared machine does not inflate as it does wall time. The imported sources
+   are deleted.
 """
 
 import argparse
@@ -92,7 +95,7 @@ def top_up_archive(target: int) -> int:
                 # The keys a random MinHash gives, as an import would store them (and as
                 # migrations that work keys out again from stored MinHashes find them).
                 with cursor.copy(
-                    "COPY articles_similarityband (article_id, band_hash) FROM STDIN"
+                    "COPY articles_similaritykey (article_id, key) FROM STDIN"
                 ) as copy:
                     for article, minhash, _shingles, text_hash in signatures:
                         for key in similarity.band_keys(minhash):
@@ -101,7 +104,7 @@ def top_up_archive(target: int) -> int:
         have += count
         print(f"  archive: {have:,} signatures", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE articles_similarityband")
+        cursor.execute("ANALYZE articles_similaritykey")
         cursor.execute("ANALYZE articles_contentsignature")
     return have
 
@@ -151,7 +154,22 @@ def time_lookups(originals: dict, lookups: int) -> dict:
     return {"timings": timings, "rewrites": len(rewrites), "found": len(found)}
 
 
-def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, float]:
+def backend_cpu_seconds() -> float | None:
+    """CPU time used so far by this connection's PostgreSQL backend; None when its process
+    cannot be read (a server on another machine, or no /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, float, dict]:
     from django.db import connection
 
     from articles.models import Article, Source
@@ -175,10 +193,13 @@ def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, 
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{prefix}.xml"
             path.write_bytes(feed_document(items, prefix, ["Bench region"], ["Bench theme"]))
+            backend_before = backend_cpu_seconds()
             with connection.execute_wrapper(count):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 run = import_feed_file(path, source, status="review")
                 seconds = time.perf_counter() - started
+                python_cpu = time.process_time() - cpu_started
+            backend_after = backend_cpu_seconds()
         if run.created != items:
             sys.exit(f"import went wrong: {run.counts()}")
     finally:
@@ -187,7 +208,10 @@ def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, 
         Article.objects.filter(source=source).delete()
         ImportRun.objects.filter(source=source).delete()
         source.delete()
-    return items / seconds, statements / items
+    cpu = {"python": python_cpu * 1000 / items}
+    if backend_before is not None and backend_after is not None:
+        cpu["postgresql"] = (backend_after - backend_before) * 1000 / items
+    return items / seconds, statements / items, cpu
 
 
 def milliseconds(values: list[float]) -> str:
@@ -218,7 +242,7 @@ def main() -> int:
     total = top_up_archive(options.articles)
     originals = plant_stories()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM articles_similarityband")
+        cursor.execute("SELECT count(*) FROM articles_similaritykey")
         bands = cursor.fetchone()[0]
     print(f"archive: {total:,} signatures, {bands:,} band keys")
 
@@ -237,21 +261,32 @@ def main() -> int:
     if not options.items:
         return 0
     rates = {False: [], True: []}
+    cpu_times = {False: [], True: []}
     statements = {}
     for round_number in range(2):
         for with_signatures in (False, True):
-            rate, per_item = import_rate(
+            rate, per_item, cpu = import_rate(
                 options.items, with_signatures, f"{time.time_ns()}-{round_number}"
             )
             rates[with_signatures].append(rate)
+            cpu_times[with_signatures].append(sum(cpu.values()))
             statements[with_signatures] = per_item
             label = "with" if with_signatures else "without"
-            print(f"  import {options.items} items {label} signatures: {rate:.1f} items/s")
+            parts = ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
+            print(
+                f"  import {options.items} items {label} signatures: {rate:.1f} items/s "
+                f"(CPU ms an item: {parts})"
+            )
     without, with_ = statistics.mean(rates[False]), statistics.mean(rates[True])
     print(
         f"import into review: {without:.1f} items/s without signatures, {with_:.1f} with "
         f"({with_ / without:.2f} of without); SQL statements per item "
         f"{statements[False]:.1f} without, {statements[True]:.1f} with"
+    )
+    cpu_without, cpu_with = statistics.mean(cpu_times[False]), statistics.mean(cpu_times[True])
+    print(
+        f"CPU time an item: {cpu_without:.2f} ms without signatures, {cpu_with:.2f} ms with "
+        f"({cpu_without / cpu_with:.2f} of the throughput without, counted in CPU time)"
     )
     return 0
 

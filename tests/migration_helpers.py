@@ -20,5 +20,10 @@ def migrated_back_to(targets):
     try:
         yield migrate(targets)
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
+
+
+def migrate_to_latest():
+    """Migrate the test database forward to the project's latest migrations."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

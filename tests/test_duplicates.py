@@ -5,6 +5,7 @@ import re
 from io import StringIO
 
 import pytest
+from datasketch import MinHash
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +18,7 @@ from articles.models import (
     Article,
     ArticleStatus,
     ContentSignature,
-    SimilarityBand,
+    SimilarityKey,
 )
 from syndication.entry import import_document, import_url, import_wxr
 from syndication.items import ParsedFeed, ParsedItem
@@ -82,7 +83,7 @@ class TestSignatures:
         assert stored.text_hash == expected.text_hash
         assert bytes(stored.shingles) == expected.shingle_bytes()
         # one key per band, and one for the exact text
-        assert SimilarityBand.objects.filter(article=article).count() == similarity.BANDS + 1
+        assert SimilarityKey.objects.filter(article=article).count() == similarity.BANDS + 1
 
     def test_a_page_imported_from_its_url_gets_a_signature_and_is_matched(self, settings):
         settings.SYNDICATION_ALLOWED_HOSTS = ["127.0.0.1"]
@@ -144,9 +145,7 @@ class TestSignatures:
             refreshed.text_hash
         )
         assert set(
-            SimilarityBand.objects.filter(article=record.article).values_list(
-                "band_hash", flat=True
-            )
+            SimilarityKey.objects.filter(article=record.article).values_list("key", flat=True)
         ) == set(refreshed.lookup_keys)
 
     def test_a_text_with_no_words_has_no_signature_and_matches_nothing(self):
@@ -158,6 +157,43 @@ class TestSignatures:
         again = similarity.signature("A title", "<p>Some words of a body text here.</p>")
         assert first.band_keys == again.band_keys
         assert first.minhash_bytes() == again.minhash_bytes()
+
+    def test_a_known_text_keeps_the_signature_it_was_stored_with(self):
+        """Figures worked out in December 2026: a change that alters them makes every stored
+        signature incomparable with new ones (docs/duplicates.md says what that needs)."""
+        signature = similarity.signature(
+            "Ferry suspended after hull corrosion found",
+            "<p>The island ferry will stop running from Monday after inspectors found corrosion "
+            "in the hull.</p><p>Shopkeepers on the island said the news came as a blow.</p>",
+        )
+
+        assert len(signature.shingles) == 28
+        assert signature.shingles[:4].tolist() == [291505196, 367552612, 417895067, 752877627]
+        assert signature.hashvalues[:4].tolist() == [37071798, 373145161, 50627510, 50919998]
+        assert signature.lookup_keys[:2] == [-7454185330825969852, -9084907502682382858]
+        assert signature.lookup_keys[-1] == 4249231624679415340  # the exact text's
+
+    def test_the_minhash_is_the_first_half_of_the_one_signatures_had_before(self):
+        """Signatures stored before December 2026 hold a MinHash of 128 permutations; their
+        first 64 values, the ones the bands are made from, are what is computed now, so the
+        keys stored then find the texts signed now."""
+        signature = similarity.signature(*_title_body(version("ferry", "first outlet")))
+        before = MinHash(num_perm=128, seed=similarity.SEED, scheme=similarity.SCHEME, hashfunc=int)
+        before.update_batch(signature.shingles.tolist())
+
+        assert len(signature.hashvalues) == similarity.NUM_PERM == 64
+        assert signature.hashvalues.tolist() == before.hashvalues[:64].tolist()
+        assert signature.band_keys == similarity.band_keys(before.hashvalues)
+
+    def test_deleting_an_article_deletes_its_lookup_keys(self):
+        _run, article = import_version(version("ferry", "first outlet"), "ferry")
+        _run, other = import_version(version("heat", "first outlet"), "heat")
+
+        article.delete()
+        Article.objects.filter(pk=other.pk).delete()
+
+        assert not SimilarityKey.objects.exists()
+        assert not ContentSignature.objects.exists()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +261,7 @@ class TestLinking:
             ContentSignature.objects.candidates(signature)
 
         assert len(queries) == 1
-        assert "band_hash" in queries[0]["sql"]
+        assert SimilarityKey._meta.db_table in queries[0]["sql"]
 
     def test_a_large_import_asks_for_keys_a_thousand_at_a_time_and_still_links_across(self):
         from articles.models import LOOKUP_ARTICLES
@@ -248,7 +284,7 @@ class TestLinking:
         lookups = [
             q["sql"]
             for q in queries
-            if q["sql"].startswith("SELECT") and '"band_hash" IN' in q["sql"]
+            if q["sql"].startswith("SELECT") and SimilarityKey._meta.db_table in q["sql"]
         ]
 
         # About a thousand keys a query (LOOKUP_ARTICLES articles' keys): PostgreSQL probes the
@@ -504,16 +540,16 @@ def test_the_import_summary_counts_possible_duplicates(tmp_path):
 def test_compute_signatures_fills_in_articles_stored_before_signatures():
     older = [PublishedArticleFactory(body=v.body_html, title=v.title) for v in VERSIONS[:3]]
     ContentSignature.objects.all().delete()
-    SimilarityBand.objects.all().delete()
+    SimilarityKey.objects.all().delete()
 
     output = run_command("compute_signatures")
 
     assert ContentSignature.objects.filter(article__in=older).count() == 3
-    assert SimilarityBand.objects.count() == 3 * (similarity.BANDS + 1)
+    assert SimilarityKey.objects.count() == 3 * (similarity.BANDS + 1)
     assert "Signatures computed for 3 of 3" in output
     assert "for 0 of 0" in run_command("compute_signatures")
     assert "for 3 of 3" in run_command("compute_signatures", "--all")
-    assert SimilarityBand.objects.count() == 3 * (similarity.BANDS + 1)
+    assert SimilarityKey.objects.count() == 3 * (similarity.BANDS + 1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -831,11 +831,11 @@ class TestItemsStoredTogether:
             with CaptureQueriesContext(connection) as queries:
                 store.import_entries(entries)
             if connection.vendor == "sqlite":
-                # SQLite takes 999 variables a statement: the similarity lookup keys (65 rows
+                # SQLite takes 999 variables a statement: the similarity lookup keys (33 rows
                 # an item) and the links to possible duplicates go in INSERTs of a few hundred
                 # rows there, in one INSERT each on PostgreSQL.
                 batched = (
-                    'INSERT INTO "articles_similarityband"',
+                    'INSERT INTO "articles_similaritykey"',
                     'INSERT OR IGNORE INTO "syndication_possibleduplicate"',
                 )
                 return len([query for query in queries if not query["sql"].startswith(batched)])

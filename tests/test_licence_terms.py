@@ -163,6 +163,15 @@ class TestOriginalReceived:
             body_fingerprint(f'<p>Story number {n} - "quoted".</p>') for n in range(5)
         ]
 
+    def test_a_plain_text_handed_over_for_a_body_that_sanitizing_changes_is_not_used(self):
+        """An import hands over the plain text it worked out for the similarity signature, so
+        that it is not worked out twice; it is of the body before sanitizing."""
+        article = Article(title="Quay", body="<p>The quay.</p><script>track()</script>")
+
+        article.tidy(body_text="The quay. track()")
+
+        assert article.received_body_hash == body_fingerprint("<p>The quay.</p>")
+
     def test_a_typographic_edit_is_no_change(self):
         article = ArticleFactory(body=ORIGINAL)
 

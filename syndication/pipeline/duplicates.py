@@ -3,7 +3,9 @@ linked to the articles it looks like (see docs/duplicates.md).
 
 The store stage calls three things, in this order:
 
-1. `signature_of(title, body)` before the transaction opens (the MinHash is plain CPU work);
+1. `signature_of(title, body_text)` before the transaction opens (the MinHash is plain CPU
+   work), given the plain text of the body that the store stage also fingerprints the body
+   received with (`Article.tidy`), so that text is worked out once;
 2. `store_signatures(pairs)` inside it: one INSERT of the signatures and one of their lookup
    keys, for one article or a whole chunk, committed (or rolled back) with the articles;
 3. `link_possible_duplicates(pairs, run)` once they are committed. Looking only after the
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 
 from articles import similarity
 from articles.models import Article, ContentSignature
+from articles.sanitize import plain_text
 from articles.similarity import Signature
 from syndication.models import ImportRun, PossibleDuplicate
 
@@ -22,8 +25,10 @@ from syndication.models import ImportRun, PossibleDuplicate
 MAX_LINKS_PER_ARTICLE = 5
 
 
-def signature_of(title: str, body_html: str) -> Signature | None:
-    return similarity.signature(title, body_html)
+def signature_of(title: str, body_text: str) -> Signature | None:
+    """The signature of an item: its title (HTML or text) and its body's plain text; the same
+    as `similarity.signature(title, body)`."""
+    return similarity.signature_of_text(plain_text(title), body_text)
 
 
 def store_signatures(stored: Iterable[tuple[Article, Signature | None]]) -> None:
@@ -40,7 +45,7 @@ def link_possible_duplicates(
     signatures = {article.pk: signature for article, signature in stored if signature}
     if not signatures:
         return 0
-    found = ContentSignature.objects.candidates_of(signatures, stored=True)
+    found = ContentSignature.objects.candidates_of(signatures)
     links = [
         (article_id, matches[:MAX_LINKS_PER_ARTICLE])
         for article_id, matches in found.items()

@@ -292,6 +292,7 @@ class ItemImporter:
         # its library entry is found by its content, so a lost race leaves nothing to clean up.
         image, image_warning = self._lead_image(item)
         body, body_warnings = self._body(item)
+        body_text = plain_text(body)
         return NewItem(
             position=position,
             item=item,
@@ -300,8 +301,9 @@ class ItemImporter:
             digest=digest,
             image=image,
             body=body,
+            body_text=body_text,
             warnings=[*([image_warning] if image_warning else []), *body_warnings],
-            signature=duplicates.signature_of(item.title, body),
+            signature=duplicates.signature_of(item.title, body_text),
         )
 
     def _store(self, new: "NewItem") -> str:
@@ -365,8 +367,8 @@ class ItemImporter:
         filed = [self._new_article(new.item, new.image, new.body) for new in batch]
         articles = [article for article, _filing in filed]
         give_free_slugs(articles, Article.slug_source_field)
-        for article in articles:
-            article.tidy()
+        for new, article in zip(batch, articles, strict=True):
+            article.tidy(body_text=new.body_text)
         requester = self.run.triggered_by if self.run.triggered_by_id else None
         bulk_create_with_history(articles, Article, default_user=requester)
         self._file_all(filed)
@@ -625,6 +627,7 @@ class NewItem:
     digest: str
     image: Image | None
     body: str
+    body_text: str  # its plain text: the signature's and the received body's fingerprint's
     warnings: list[str]
     signature: Signature | None = None
 
