@@ -12,8 +12,8 @@ from .migration_helpers import migrate, migrate_to_latest, migrated_back_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("articles", "0011_similarity_keys_of_32_bands")]
-AFTER = [("articles", "0012_similarity_keys_by_composite_key")]
+BEFORE = [("articles", "0012_article_filed_under")]
+AFTER = [("articles", "0013_similarity_keys_by_composite_key")]
 
 TITLE = "Ferry suspended"
 BODY = (

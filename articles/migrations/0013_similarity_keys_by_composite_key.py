@@ -54,7 +54,7 @@ def shorten_minhashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0011_similarity_keys_of_32_bands"),
+        ("articles", "0012_article_filed_under"),
     ]
 
     operations = [
