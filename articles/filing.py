@@ -74,10 +74,10 @@ def snapshot(rows: Iterable[FiledRow]) -> dict:
     return {**kept, "has": has} if has else kept
 
 
-def snapshot_of(authors=(), regions=(), themes=(), reports=(), tags=()) -> dict:
-    """The `filed_under` value for an article its creator files itself (the importer's store
-    stage): authors in byline order, tags in the order they are added."""
-    rows = [
+def rows_of(authors=(), regions=(), themes=(), reports=(), tags=()) -> list[FiledRow]:
+    """The rows of an article its creator files itself (the importer's store stage, the
+    archive generator): authors in byline order, tags in the order they are added."""
+    return [
         *(
             FiledRow("authors", position, a.pk, a.name, a.slug)
             for position, a in enumerate(authors)
@@ -87,7 +87,6 @@ def snapshot_of(authors=(), regions=(), themes=(), reports=(), tags=()) -> dict:
         *(FiledRow("reports", 0, r.pk, r.title, r.slug) for r in reports),
         *(FiledRow("tags", order, t.pk, t.name, t.slug) for order, t in enumerate(tags)),
     ]
-    return snapshot(rows)
 
 
 def has(filed_under: dict, relation: str) -> bool:

@@ -937,8 +937,9 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self, *, with_relations: bool = True):
         """The loading plan of every listing: the rows with their sources and lead images,
         then one query each for the bylines (with their authors), regions and themes that cards
-        print. `with_relations=False` leaves those out for `load_listing_relations` to read
-        later, for the rows that need them (a card found in the cache needs none)."""
+        print, for readers of the relations themselves (feeds, the API). `with_relations=False`
+        is the rows alone: cards print bylines, regions and themes from the row
+        (`Article.filed`)."""
         listing = (
             self.select_related("source", "lead_image")
             .defer(
@@ -980,19 +981,9 @@ def listing_relations() -> list:
     return [bylines_with_authors(), subjects("regions"), subjects("themes")]
 
 
-def relations_every_article_has() -> list:
-    """What the article page prints of the relations (nearly) every article has."""
-    return [*listing_relations(), "tags"]
-
-
 def detail_relations() -> list:
-    return [*relations_every_article_has(), subjects("reports")]
-
-
-def load_listing_relations(articles) -> None:
-    """What cards print of `articles` loaded with `for_listing(with_relations=False)`: three
-    queries for them all (none for relations already loaded)."""
-    prefetch_related_objects(list(articles), *listing_relations())
+    """What `for_detail()` reads of the relations (nearly) every article has."""
+    return [*listing_relations(), "tags", subjects("reports")]
 
 
 def load_detail_relations(article: "Article") -> None:

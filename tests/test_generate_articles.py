@@ -20,9 +20,9 @@ from articles.models import (
 from articles.sanitize import clean_html
 from articles.search.engine import (
     filed_rows_by_article,
-    names_by_article,
     search_articles,
     search_names_for,
+    searched_names,
 )
 
 pytestmark = pytest.mark.django_db
@@ -105,10 +105,10 @@ def test_dates_spread_over_years_and_originals_come_first(archive):
 
 def test_search_names_are_what_search_itself_would_store(archive):
     _, articles = archive
-    names = names_by_article([article.pk for article in articles])
+    rows = filed_rows_by_article([article.pk for article in articles])
 
     for article in articles:
-        expected = search_names_for(article.source.name, names[article.pk])
+        expected = search_names_for(article.source.name, searched_names(rows[article.pk]))
         assert sorted(article.search_names.split(" · ")) == sorted(expected.split(" · "))
 
 

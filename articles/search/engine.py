@@ -554,31 +554,19 @@ def searched_names(rows: list[FiledRow]) -> list[str]:
     return names
 
 
-def names_by_article(article_ids) -> dict[int, list[str]]:
-    """Every name an article is filed under, in one query (in `searched_names` order)."""
-    return {
-        article_id: searched_names(rows)
-        for article_id, rows in filed_rows_by_article(article_ids).items()
-    }
-
-
-def filed_names(authors=(), regions=(), themes=(), reports=(), tag_names=()) -> list[str]:
-    """The names `names_by_article` reads back for an article filed under these, in its order.
-
-    For a caller that files a new article itself (the importer's store stage): the document
-    is then right on the first write, and the refresh that follows finds nothing to change.
-    """
-    return [
-        *(author.name for author in authors),
-        *sorted(region.name for region in regions),
-        *sorted(theme.name for theme in themes),
-        *sorted(report.title for report in reports),
-        *sorted(tag_names),
-    ]
-
-
 def search_names_for(source_name: str, names: list[str]) -> str:
     return NAME_SEPARATOR.join([source_name, *names])
+
+
+def filing_columns(source_name: str, rows: list[FiledRow]) -> dict:
+    """What an article filed as `rows` keeps of its filing on its row: `search_names` and
+    `filed_under` (articles/filing.py). A caller that files a new article itself (the
+    importer's store stage) sets them before the INSERT, from `filing.rows_of(...)`: they are
+    right on the first write, and the refresh that follows finds nothing to change."""
+    return {
+        "search_names": search_names_for(source_name, searched_names(rows)),
+        "filed_under": filing.snapshot(rows),
+    }
 
 
 def refresh_search_documents(article_ids, batch_size: int = 1000) -> int:
@@ -599,11 +587,9 @@ def refresh_search_documents(article_ids, batch_size: int = 1000) -> int:
             .only("pk", "search_names", "filed_under", "source__name")
             .select_related("source")
         ):
-            rows = filed_rows[article.pk]
-            names = search_names_for(article.source.name, searched_names(rows))
-            filed_under = filing.snapshot(rows)
-            if (article.search_names, article.filed_under) != (names, filed_under):
-                article.search_names, article.filed_under = names, filed_under
+            current = filing_columns(article.source.name, filed_rows[article.pk])
+            if (article.search_names, article.filed_under) != tuple(current.values()):
+                article.search_names, article.filed_under = current.values()
                 changed.append(article)
         if changed:
             refreshed += Article.objects.bulk_update(changed, ["search_names", "filed_under"])
@@ -667,8 +653,9 @@ def _names_on_save(sender, instance: Article, raw=False, **kwargs):
         _pending.batches[-1].add(instance.pk)
     else:
         rows = filed_rows_by_article([instance.pk])[instance.pk]
-        instance.search_names = search_names_for(instance.source.name, searched_names(rows))
-        instance.filed_under = filing.snapshot(rows)
+        instance.search_names, instance.filed_under = filing_columns(
+            instance.source.name, rows
+        ).values()
 
 
 @receiver(post_save, sender=Byline, dispatch_uid="search_names_on_byline_save")
@@ -678,13 +665,16 @@ def _names_on_byline_change(sender, instance: Byline, raw=False, **kwargs):
         _refresh([instance.article_id])
 
 
-@receiver(post_save, dispatch_uid="filing_on_rare_relation_added")
-@receiver(post_delete, dispatch_uid="filing_on_rare_relation_removed")
 def _filing_on_rare_relation_change(sender, instance, raw=False, created=True, **kwargs):
     """A block override, correction or credit added or removed changes which of them the
     article's row says it has (articles/filing.py); an edit of one does not."""
-    if sender in _RARE_MODELS.values() and created and not raw:
+    if created and not raw:
         _refresh([instance.article_id])
+
+
+for _model in _RARE_MODELS.values():
+    post_save.connect(_filing_on_rare_relation_change, sender=_model)
+    post_delete.connect(_filing_on_rare_relation_change, sender=_model)
 
 
 _ARTICLE_RELATIONS = (

@@ -60,7 +60,7 @@ from articles.models import (
     may_publish,
 )
 from articles.sanitize import clean_html, is_http_url, plain_text
-from articles.search.engine import filed_names, search_documents_refreshed_once, search_names_for
+from articles.search.engine import filing_columns, search_documents_refreshed_once
 from articles.similarity import Signature
 from syndication.items import ItemError, ParsedFeed, ParsedItem
 from syndication.models import (
@@ -514,21 +514,10 @@ class ItemImporter:
         authors = match_authors(item.authors, self.source, known_names=self.known_names)
         classification = self._classify(item)
         tags = tags_named(classification.tags, known_names=self.known_names)
-        names = filed_names(
-            authors,
-            classification.regions,
-            classification.themes,
-            classification.reports,
-            [tag.name for tag in tags],
+        rows = filing.rows_of(
+            authors, classification.regions, classification.themes, classification.reports, tags
         )
-        article.search_names = search_names_for(self.source.name, names)
-        article.filed_under = filing.snapshot_of(
-            authors,
-            classification.regions,
-            classification.themes,
-            classification.reports,
-            tags,
-        )
+        article.search_names, article.filed_under = filing_columns(self.source.name, rows).values()
         return article, Filing(authors, classification, tags)
 
     @staticmethod

@@ -36,7 +36,7 @@ from articles.models import (
     Theme,
 )
 from articles.sanitize import clean_html
-from articles.search.engine import search_names_for
+from articles.search.engine import filing_columns
 from articles.site.generation import invalidate_everything
 
 SOURCE_COUNT = 40
@@ -384,11 +384,9 @@ class ArchiveWriter:
         slug = f"{slugify(title)[:150].strip('-')}-{plan['number']}"
         kicker = pick.choices(("", "Video", "Analysis", "Interview"), (80, 6, 10, 4))[0]
         source = plan["source"]
-        names = [author.name for author in plan["authors"]]
-        names += [region.name for region in plan["regions"]]
-        names += [theme.name for theme in plan["themes"]]
-        names += [report.title for report in plan["reports"]]
-        names += [tag.name for tag in plan["tags"]]
+        rows = filing.rows_of(
+            plan["authors"], plan["regions"], plan["themes"], plan["reports"], plan["tags"]
+        )
         return Article(
             title=title,
             slug=slug,
@@ -407,10 +405,7 @@ class ArchiveWriter:
                 else ""
             ),
             language="en",
-            search_names=search_names_for(source.name, names),
-            filed_under=filing.snapshot_of(
-                plan["authors"], plan["regions"], plan["themes"], plan["reports"], plan["tags"]
-            ),
+            **filing_columns(source.name, rows),
         )
 
     @staticmethod
