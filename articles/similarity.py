@@ -24,6 +24,8 @@ what it computes; `syndication.pipeline.duplicates` links imports to their match
 
 import functools
 import hashlib
+import itertools
+import operator
 import re
 import unicodedata
 import zlib
@@ -58,6 +60,14 @@ MIN_SHINGLES = 8
 MAX_CANDIDATES = 200
 
 _WORD = re.compile(r"\w+")
+# Byte by byte: an ASCII word character lower-cased, anything else a space (see `words`).
+_ASCII_WORD_BYTES = (
+    bytes(
+        ord(chr(byte).lower()) if chr(byte).isalnum() or chr(byte) == "_" else ord(" ")
+        for byte in range(128)
+    )
+    + b" " * 128
+)
 
 
 @dataclass(frozen=True)
@@ -92,20 +102,29 @@ class Match:
     exact: bool
 
 
-def words(text: str) -> list[str]:
-    """The words of a plain text, Unicode-normalised and case-folded."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+def words(text: str) -> list[bytes]:
+    """The words of a plain text, Unicode-normalised and case-folded, in UTF-8.
+
+    An ASCII text (most of what the wires send) takes a shortcut to the same words: NFKC
+    leaves ASCII as it is, case-folding ASCII is lower-casing, and the word characters of
+    ASCII are its letters, digits and underscore; one byte table lowers those and blanks the
+    rest, and a split cuts the words out, in a tenth of the regular expression's time."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_WORD_BYTES).split()
+    found = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    # Words hold no spaces: encoded all at once, then cut apart again.
+    return " ".join(found).encode().split(b" ") if found else []
 
 
-def shingles(*texts: list[str]) -> np.ndarray:
+def shingles(*texts: list[bytes]) -> np.ndarray:
     """The 32-bit hashes of every run of `SHINGLE_WORDS` consecutive words of each text (of the
     whole text when it is shorter; no run straddles two texts), sorted, without repeats. Each
     word gets a CRC-32 and the runs are mixed from those in numpy, which keeps a long article
     at a fraction of a millisecond."""
-    tokens = [token for text in texts for token in text]
+    tokens = list(itertools.chain.from_iterable(texts))
     if not tokens:
         return np.empty(0, dtype=np.uint32)
-    word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), np.uint64, len(tokens))
+    word_hashes = np.fromiter(map(zlib.crc32, tokens), np.uint64, len(tokens))
     if all(len(text) >= SHINGLE_WORDS for text in texts):
         # Every run of the texts laid end to end, then those that straddle two are left out:
         # one pass of numpy instead of one per text.
@@ -124,7 +143,16 @@ def shingles(*texts: list[str]) -> np.ndarray:
                 parts.append(_runs(piece, min(SHINGLE_WORDS, len(text))))
             start += len(text)
         mixed = np.concatenate(parts)
-    return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+    return _sorted_unique((mixed >> np.uint64(32)).astype(np.uint32))
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of a short array, in a seventh of its time (measured at 561 values)."""
+    values = np.sort(values)
+    first = np.empty(len(values), dtype=bool)
+    first[:1] = True
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return values[first]
 
 
 def _runs(word_hashes: np.ndarray, width: int) -> np.ndarray:
@@ -137,12 +165,17 @@ def _runs(word_hashes: np.ndarray, width: int) -> np.ndarray:
     return mixed
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MULTIPLIERS = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+
+
 def _mix(values: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: every input bit moves every output bit."""
-    values = values + np.uint64(0x9E3779B97F4A7C15)
-    values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return values ^ (values >> np.uint64(31))
+    values = values + _GOLDEN
+    values = (values ^ (values >> _SHIFTS[0])) * _MULTIPLIERS[0]
+    values = (values ^ (values >> _SHIFTS[1])) * _MULTIPLIERS[1]
+    return values ^ (values >> _SHIFTS[2])
 
 
 def signature(title: str, body_html: str, *, seed: int = SEED) -> Signature | None:
@@ -161,16 +194,20 @@ def signature_of_text(title: str, body: str, *, seed: int = SEED) -> Signature |
     pieces = shingles(title_words, body_words)
     if not len(pieces):
         return None
-    # The runs arrive hashed: datasketch's hash function only has to read them as ints.
+    # The runs arrive hashed: datasketch's hash function only has to hand the ints on.
     minhash = MinHash(
-        num_perm=NUM_PERM, seed=seed, scheme=SCHEME, hashfunc=int, permutations=_permutations(seed)
+        num_perm=NUM_PERM,
+        seed=seed,
+        scheme=SCHEME,
+        hashfunc=operator.index,
+        permutations=_permutations(seed),
     )
     minhash.update_batch(pieces.tolist())
     exact_words = body_words or title_words
     return Signature(
         hashvalues=np.array(minhash.hashvalues, dtype=np.uint64),
         shingles=pieces,
-        text_hash=hashlib.sha256(" ".join(exact_words).encode()).hexdigest(),
+        text_hash=hashlib.sha256(b" ".join(exact_words)).hexdigest(),
     )
 
 
@@ -185,16 +222,24 @@ def _permutations(seed: int) -> np.ndarray:
 
 def band_keys(hashvalues: np.ndarray) -> list[int]:
     """One signed 64-bit key per band: the band number and its values, hashed together."""
-    values = np.asarray(hashvalues, dtype="<u8")
+    values = np.asarray(hashvalues, dtype="<u8").tobytes()
+    width = ROWS * 8
     keys = []
-    for band in range(BANDS):
-        digest = hashlib.blake2b(
-            values[band * ROWS : (band + 1) * ROWS].tobytes(),
-            digest_size=8,
-            person=band.to_bytes(2, "little") + b"syndicms",
-        ).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
+    for band, hasher in enumerate(_band_hashers()):
+        hasher = hasher.copy()
+        hasher.update(values[band * width : (band + 1) * width])
+        keys.append(int.from_bytes(hasher.digest(), "little", signed=True))
     return keys
+
+
+@functools.cache
+def _band_hashers() -> tuple:
+    """An 8-byte BLAKE2b personalised with each band's number, to be copied: setting one up
+    costs more than hashing a band's 16 bytes."""
+    return tuple(
+        hashlib.blake2b(digest_size=8, person=band.to_bytes(2, "little") + b"syndicms")
+        for band in range(BANDS)
+    )
 
 
 def exact_key(text_hash: str) -> int:

@@ -3,6 +3,7 @@ signatures cost an import.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/syndicms_dupes_bench \\
         .venv/bin/python bench/duplicates.py [--articles 100000] [--lookups 400] [--items 400]
+        [--rounds 6]
 
 Run by hand, in a database of its own (it migrates it); `--lookups 0` only builds the
 archive. Three parts:
@@ -17,12 +18,13 @@ archive. Three parts:
    find their originals, and for texts that match nothing; prints the mean, median and 95th
    percentile per lookup.
 3. Import throughput. Imports feeds of `--items` generated items (bench/importer.py's feed:
-   8 paragraphs of random words each) into review, alternately without signatures (the
-   duplicates hook switched off) and with them, twice each, against that archive; prints
-   items per second, SQL statements per item, and the CPU time an item took: this process's
-   and its PostgreSQL backend's (read from /proc when the server runs on this machine), which
-   other work on a shared machine does not inflate as it does wall time. The imported sources
-   are deleted.
+   8 paragraphs of random words each) into review against that archive, `--rounds` pairs of
+   one without signatures (the duplicates hook switched off) and one with them, the order
+   alternating from pair to pair; prints items per second, SQL statements per item, and the
+   CPU time an item took: this process's and its PostgreSQL backend's (read from /proc when
+   the server runs on this machine), which other work on a shared machine inflates less than
+   wall time. Then the median of the pairs' ratios: on a machine this noisy, single runs of
+   the same code differ by a third. The imported sources are deleted at the end.
 """
 
 import argparse
@@ -170,12 +172,14 @@ def backend_cpu_seconds() -> float | None:
 
 
 def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, float, dict]:
+    """Import a generated feed of `items` items into review under a new source; returns items
+    per second, SQL statements per item and the CPU milliseconds an item took. The source and
+    its articles stay until `remove_imports`."""
     from django.db import connection
 
-    from articles.models import Article, Source
+    from articles.models import Source
     from bench.importer import feed_document
     from syndication.entry import import_feed_file
-    from syndication.models import ImportedItem, ImportRun
     from syndication.pipeline import duplicates
 
     source = Source.objects.create(name=f"Dupes bench {prefix}", slug=f"dupes-bench-{prefix}")
@@ -204,14 +208,61 @@ def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, 
             sys.exit(f"import went wrong: {run.counts()}")
     finally:
         duplicates.signature_of = original
-        ImportedItem.objects.filter(source=source).delete()
-        Article.objects.filter(source=source).delete()
-        ImportRun.objects.filter(source=source).delete()
-        source.delete()
     cpu = {"python": python_cpu * 1000 / items}
     if backend_before is not None and backend_after is not None:
         cpu["postgresql"] = (backend_after - backend_before) * 1000 / items
     return items / seconds, statements / items, cpu
+
+
+def remove_imports() -> None:
+    """Delete what the import rounds stored, then vacuum (autovacuum may be off)."""
+    from django.db import connection
+
+    from articles.models import Article, Source
+    from syndication.models import ImportedItem, ImportRun
+
+    sources = Source.objects.filter(slug__startswith="dupes-bench-").exclude(
+        slug__in=[ARCHIVE_SOURCE, "dupes-bench-stories"]
+    )
+    ImportedItem.objects.filter(source__in=sources).delete()
+    Article.objects.filter(source__in=sources).delete()
+    ImportRun.objects.filter(source__in=sources).delete()
+    sources.delete()
+    with connection.cursor() as cursor:
+        for table in ("articles_article", "articles_similaritykey", "articles_contentsignature"):
+            cursor.execute(f"VACUUM ANALYZE {table}")  # noqa: S608 - our names
+
+
+def compare_imports(items: int, rounds: int) -> None:
+    """`rounds` pairs of imports, one without signatures and one with, in alternating order
+    (without first, then with first, ...), so that a machine that slows down or warms up
+    during the run weighs on both sides alike; prints each pair and the median of their
+    ratios, in wall time and in CPU time."""
+    wall_ratios, cpu_ratios, statements = [], [], {}
+    for number in range(rounds):
+        order = (False, True) if number % 2 == 0 else (True, False)
+        rates, cpu_times = {}, {}
+        for with_signatures in order:
+            rate, per_item, cpu = import_rate(items, with_signatures, f"{time.time_ns()}-{number}")
+            rates[with_signatures], cpu_times[with_signatures] = rate, sum(cpu.values())
+            statements[with_signatures] = per_item
+            label = "with" if with_signatures else "without"
+            parts = ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
+            print(
+                f"  round {number + 1}, {items} items {label} signatures: {rate:.1f} items/s "
+                f"(CPU ms an item: {parts})",
+                flush=True,
+            )
+        wall_ratios.append(rates[True] / rates[False])
+        cpu_ratios.append(cpu_times[False] / cpu_times[True])
+    print(
+        f"import into review, with signatures / without, median of {rounds} rounds: "
+        f"{statistics.median(wall_ratios):.2f} in items per second "
+        f"(rounds: {', '.join(f'{r:.2f}' for r in wall_ratios)}); "
+        f"{statistics.median(cpu_ratios):.2f} counted in CPU time an item "
+        f"(rounds: {', '.join(f'{r:.2f}' for r in cpu_ratios)})"
+    )
+    print(f"SQL statements per item: {statements[False]:.1f} without, {statements[True]:.1f} with")
 
 
 def milliseconds(values: list[float]) -> str:
@@ -228,6 +279,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--lookups", type=int, default=400)
     parser.add_argument("--items", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=6)
     options = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     import django
@@ -260,34 +312,10 @@ def main() -> int:
 
     if not options.items:
         return 0
-    rates = {False: [], True: []}
-    cpu_times = {False: [], True: []}
-    statements = {}
-    for round_number in range(2):
-        for with_signatures in (False, True):
-            rate, per_item, cpu = import_rate(
-                options.items, with_signatures, f"{time.time_ns()}-{round_number}"
-            )
-            rates[with_signatures].append(rate)
-            cpu_times[with_signatures].append(sum(cpu.values()))
-            statements[with_signatures] = per_item
-            label = "with" if with_signatures else "without"
-            parts = ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
-            print(
-                f"  import {options.items} items {label} signatures: {rate:.1f} items/s "
-                f"(CPU ms an item: {parts})"
-            )
-    without, with_ = statistics.mean(rates[False]), statistics.mean(rates[True])
-    print(
-        f"import into review: {without:.1f} items/s without signatures, {with_:.1f} with "
-        f"({with_ / without:.2f} of without); SQL statements per item "
-        f"{statements[False]:.1f} without, {statements[True]:.1f} with"
-    )
-    cpu_without, cpu_with = statistics.mean(cpu_times[False]), statistics.mean(cpu_times[True])
-    print(
-        f"CPU time an item: {cpu_without:.2f} ms without signatures, {cpu_with:.2f} ms with "
-        f"({cpu_without / cpu_with:.2f} of the throughput without, counted in CPU time)"
-    )
+    try:
+        compare_imports(options.items, options.rounds)
+    finally:
+        remove_imports()
     return 0
 
 

@@ -2,6 +2,7 @@
 that already tells it, for an editor to compare and decide (docs/duplicates.md)."""
 
 import re
+import unicodedata
 from io import StringIO
 
 import pytest
@@ -172,6 +173,31 @@ class TestSignatures:
         assert signature.hashvalues[:4].tolist() == [37071798, 373145161, 50627510, 50919998]
         assert signature.lookup_keys[:2] == [-7454185330825969852, -9084907502682382858]
         assert signature.lookup_keys[-1] == 4249231624679415340  # the exact text's
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Mayor's plan: 3,000 homes_by 2030 -- or not?",
+            "Tabs\tand\nnew lines\x0bvertical\x0cform feed\r",
+            "UPPER lower MiXeD_case 42nd",
+            "",
+            "  ...  ",
+        ],
+    )
+    def test_an_ascii_text_has_the_words_the_unicode_rule_gives(self, text):
+        """ASCII texts take a shortcut (`similarity.words`); it must cut and fold exactly as
+        the rule for any text does, or their signatures would change."""
+        by_rule = re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
+
+        assert similarity.words(text) == [word.encode() for word in by_rule]
+
+    def test_other_texts_are_normalised_and_case_folded(self):
+        assert similarity.words("Straße ﬁnal ÉTÉ ①") == [
+            b"strasse",
+            b"final",
+            "été".encode(),
+            b"1",
+        ]
 
     def test_the_minhash_is_the_first_half_of_the_one_signatures_had_before(self):
         """Signatures stored before December 2026 hold a MinHash of 128 permutations; their
