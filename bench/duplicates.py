@@ -20,11 +20,12 @@ archive. Three parts:
 3. Import throughput. Imports feeds of `--items` generated items (bench/importer.py's feed:
    8 paragraphs of random words each) into review against that archive, `--rounds` pairs of
    one without signatures (the duplicates hook switched off) and one with them, the order
-   alternating from pair to pair; prints items per second, SQL statements per item, and the
-   CPU time an item took: this process's and its PostgreSQL backend's (read from /proc when
-   the server runs on this machine), which other work on a shared machine inflates less than
-   wall time. Then the median of the pairs' ratios: on a machine this noisy, single runs of
-   the same code differ by a third. The imported sources are deleted at the end.
+   alternating from pair to pair; prints items per second, SQL statements per item and this
+   process's CPU time an item took, then the median of the pairs' ratios: on a machine this
+   noisy, single runs of the same code differ by a third. The time of a run includes waiting
+   for its duplicate check to finish (on PostgreSQL it runs in a thread of its own, with a
+   connection of its own, whose statements the count leaves out). The imported sources are
+   deleted at the end.
 """
 
 import argparse
@@ -156,25 +157,11 @@ def time_lookups(originals: dict, lookups: int) -> dict:
     return {"timings": timings, "rewrites": len(rewrites), "found": len(found)}
 
 
-def backend_cpu_seconds() -> float | None:
-    """CPU time used so far by this connection's PostgreSQL backend; None when its process
-    cannot be read (a server on another machine, or no /proc)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, float, dict]:
+def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, float, float]:
     """Import a generated feed of `items` items into review under a new source; returns items
-    per second, SQL statements per item and the CPU milliseconds an item took. The source and
-    its articles stay until `remove_imports`."""
+    per second, SQL statements per item (those of the import's own connection) and the CPU
+    milliseconds of this process an item took. The source and its articles stay until
+    `remove_imports`."""
     from django.db import connection
 
     from articles.models import Source
@@ -197,21 +184,16 @@ def import_rate(items: int, with_signatures: bool, prefix: str) -> tuple[float, 
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{prefix}.xml"
             path.write_bytes(feed_document(items, prefix, ["Bench region"], ["Bench theme"]))
-            backend_before = backend_cpu_seconds()
             with connection.execute_wrapper(count):
                 started, cpu_started = time.perf_counter(), time.process_time()
                 run = import_feed_file(path, source, status="review")
                 seconds = time.perf_counter() - started
                 python_cpu = time.process_time() - cpu_started
-            backend_after = backend_cpu_seconds()
         if run.created != items:
             sys.exit(f"import went wrong: {run.counts()}")
     finally:
         duplicates.signature_of = original
-    cpu = {"python": python_cpu * 1000 / items}
-    if backend_before is not None and backend_after is not None:
-        cpu["postgresql"] = (backend_after - backend_before) * 1000 / items
-    return items / seconds, statements / items, cpu
+    return items / seconds, statements / items, python_cpu * 1000 / items
 
 
 def remove_imports() -> None:
@@ -237,32 +219,31 @@ def compare_imports(items: int, rounds: int) -> None:
     """`rounds` pairs of imports, one without signatures and one with, in alternating order
     (without first, then with first, ...), so that a machine that slows down or warms up
     during the run weighs on both sides alike; prints each pair and the median of their
-    ratios, in wall time and in CPU time."""
-    wall_ratios, cpu_ratios, statements = [], [], {}
+    ratios."""
+    ratios, statements = [], {}
     for number in range(rounds):
         order = (False, True) if number % 2 == 0 else (True, False)
-        rates, cpu_times = {}, {}
+        rates = {}
         for with_signatures in order:
             rate, per_item, cpu = import_rate(items, with_signatures, f"{time.time_ns()}-{number}")
-            rates[with_signatures], cpu_times[with_signatures] = rate, sum(cpu.values())
+            rates[with_signatures] = rate
             statements[with_signatures] = per_item
             label = "with" if with_signatures else "without"
-            parts = ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
             print(
                 f"  round {number + 1}, {items} items {label} signatures: {rate:.1f} items/s "
-                f"(CPU ms an item: {parts})",
+                f"(this process's CPU: {cpu:.2f} ms an item)",
                 flush=True,
             )
-        wall_ratios.append(rates[True] / rates[False])
-        cpu_ratios.append(cpu_times[False] / cpu_times[True])
+        ratios.append(rates[True] / rates[False])
     print(
-        f"import into review, with signatures / without, median of {rounds} rounds: "
-        f"{statistics.median(wall_ratios):.2f} in items per second "
-        f"(rounds: {', '.join(f'{r:.2f}' for r in wall_ratios)}); "
-        f"{statistics.median(cpu_ratios):.2f} counted in CPU time an item "
-        f"(rounds: {', '.join(f'{r:.2f}' for r in cpu_ratios)})"
+        f"import into review, items per second with signatures / without, median of {rounds} "
+        f"rounds: {statistics.median(ratios):.2f} "
+        f"(rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
     )
-    print(f"SQL statements per item: {statements[False]:.1f} without, {statements[True]:.1f} with")
+    print(
+        f"SQL statements per item on the import's connection: {statements[False]:.1f} "
+        f"without, {statements[True]:.1f} with"
+    )
 
 
 def milliseconds(values: list[float]) -> str:

@@ -8,7 +8,8 @@ A cron line or a periodic worker calls `manage.py enqueue_due_feeds` (or the tas
 name) every few minutes; each due feed gets its own `import_feed_task`, and WebSub leases
 due for renewal get a `websub_subscribe_task` (see syndication.websub). The same pass enqueues
 `check_originals_task` (the originals watch, syndication/originals.py) at most once every
-`ORIGINAL_CHECK_EVERY_MINUTES`.
+`ORIGINAL_CHECK_EVERY_MINUTES`, and signs and links the imported articles whose check for
+possible duplicates was cut short (syndication/pipeline/duplicates.py).
 """
 
 import datetime
@@ -25,6 +26,7 @@ from articles.models import Source
 from syndication.entry import import_feed
 from syndication.models import Feed, ImportRun, Trigger
 from syndication.originals import check_originals
+from syndication.pipeline.duplicates import sign_missed_imports
 from syndication.websub import is_enabled as websub_enabled
 from syndication.websub import renew_due as renew_websub_leases
 
@@ -69,9 +71,11 @@ def claim_due_feeds(now: datetime.datetime | None = None) -> list[Feed]:
 def enqueue_due_feeds(now: datetime.datetime | None = None) -> list[int]:
     """Enqueue one import task per due feed, once the current transaction commits.
 
-    The same pass renews the WebSub subscriptions whose lease is about to run out.
+    The same pass renews the WebSub subscriptions whose lease is about to run out, and checks
+    for possible duplicates the imported articles a run could not check.
     """
     ImportRun.objects.close_abandoned(now)
+    sign_missed_imports(now=now)
     if websub_enabled():
         renew_websub_leases(now)
     feed_ids = [feed.pk for feed in claim_due_feeds(now)]

@@ -30,7 +30,6 @@ articles. Its promises:
 import html
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -39,7 +38,6 @@ from django.db import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    connection,
     transaction,
 )
 from django.db.models import Case, Q, Value, When
@@ -61,7 +59,6 @@ from articles.models import (
 )
 from articles.sanitize import clean_html, is_http_url, plain_text
 from articles.search.engine import filing_columns, search_documents_refreshed_once
-from articles.similarity import Signature
 from syndication.items import ItemError, ParsedFeed, ParsedItem
 from syndication.models import (
     FailureKind,
@@ -89,7 +86,13 @@ from syndication.pipeline.classify import (
 )
 from syndication.pipeline.lead_images import ImageDownloadFailed, download_lead_image
 from syndication.pipeline.payload import excerpt, item_payload, storable
-from syndication.pipeline.runs import PROGRESS_SAVE_EVERY, AbortRun, Outcome, ProgressCallback
+from syndication.pipeline.runs import (
+    PROGRESS_SAVE_EVERY,
+    AbortRun,
+    Outcome,
+    ProgressCallback,
+    commits_without_waiting_for_the_disk,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +142,8 @@ class ItemImporter:
         # unknown, and then every item is looked up on its own.
         self.stored: StoredKeys | None = None
         self.known_names = KnownNames()
+        # The run's signing and linking of what it stores, while `import_entries` runs.
+        self.duplicate_check: duplicates.DuplicateCheck | None = None
         self.status, downgrade_note = self._effective_status(options.status)
         if downgrade_note:
             run.add_note(downgrade_note)
@@ -177,28 +182,36 @@ class ItemImporter:
         one query, and the new ones that need nothing but rows are stored together at the end
         of the chunk (`_store_in_bulk`); the others are stored one by one as they come.
         """
-        with commits_without_waiting_for_the_disk():
-            for chunk in chunked(numbered, LOOKAHEAD):
-                chunk = [
-                    (position, entry if isinstance(entry, ItemError) else storable(entry))
-                    for position, entry in chunk
-                ]
-                self._recall_stored(entry for _position, entry in chunk)
-                batch: list[NewItem] = []
-                for position, entry in chunk:
-                    if isinstance(entry, ItemError):
-                        self._count(self._record_error(entry))
-                        continue
-                    prepared = self._guarded(position, entry, self._prepare, position, entry)
-                    if isinstance(prepared, NewItem) and self._may_store_in_bulk(prepared):
-                        batch.append(prepared)
-                        continue
-                    if isinstance(prepared, NewItem):
-                        prepared = self._guarded(position, entry, self._store, prepared)
-                    self._count(prepared)
-                for outcome in self._store_in_bulk(batch):
-                    self._count(outcome)
+        self.duplicate_check = duplicates.DuplicateCheck(self.run)
+        try:
+            with commits_without_waiting_for_the_disk():
+                self._import_chunks(numbered)
+        finally:
+            self.run.possible_duplicates += self.duplicate_check.finish()
+            self.duplicate_check = None
         return self.run
+
+    def _import_chunks(self, numbered: Iterable[tuple[int, ParsedItem | ItemError]]) -> None:
+        for chunk in chunked(numbered, LOOKAHEAD):
+            chunk = [
+                (position, entry if isinstance(entry, ItemError) else storable(entry))
+                for position, entry in chunk
+            ]
+            self._recall_stored(entry for _position, entry in chunk)
+            batch: list[NewItem] = []
+            for position, entry in chunk:
+                if isinstance(entry, ItemError):
+                    self._count(self._record_error(entry))
+                    continue
+                prepared = self._guarded(position, entry, self._prepare, position, entry)
+                if isinstance(prepared, NewItem) and self._may_store_in_bulk(prepared):
+                    batch.append(prepared)
+                    continue
+                if isinstance(prepared, NewItem):
+                    prepared = self._guarded(position, entry, self._store, prepared)
+                self._count(prepared)
+            for outcome in self._store_in_bulk(batch):
+                self._count(outcome)
 
     def _recall_stored(self, entries: Iterable[ParsedItem | ItemError]) -> None:
         """Read in one query which of the next items this source already stores, so that a
@@ -303,7 +316,6 @@ class ItemImporter:
             body=body,
             body_text=body_text,
             warnings=[*([image_warning] if image_warning else []), *body_warnings],
-            signature=duplicates.signature_of(item.title, body_text),
         )
 
     def _store(self, new: "NewItem") -> str:
@@ -313,7 +325,6 @@ class ItemImporter:
                 article = self._create_article(new.item, new.image, new.body)
                 self._provenance(new, article).save(force_insert=True)
                 self._leave_redirects(article, new.item)
-                duplicates.store_signatures([(article, new.signature)])
         except IntegrityError:
             # Another run stored this item between our lookup and our insert.
             if ImportedItem.objects.filter(source=self.source, dedupe_key=new.key).exists():
@@ -323,7 +334,7 @@ class ItemImporter:
             raise
         if self.stored is not None:
             self.stored.remember(new.key, new.normalised)
-        self._link_duplicates([(article, new.signature)])
+        self._check_duplicates([(article, new)])
         return Outcome.CREATED
 
     def _may_store_in_bulk(self, new: "NewItem") -> bool:
@@ -355,13 +366,20 @@ class ItemImporter:
         if self.stored is not None:
             for new in batch:
                 self.stored.remember(new.key, new.normalised)
-        self._link_duplicates(zip(articles, (new.signature for new in batch), strict=True))
+        self._check_duplicates(zip(articles, batch, strict=True))
         return [Outcome.CREATED] * len(batch)
 
-    def _link_duplicates(self, stored) -> None:
-        """Once (article, signature) pairs are committed: link them to the articles they look
-        like, those of a concurrent import included (see pipeline/duplicates.py)."""
-        self.run.possible_duplicates += duplicates.link_possible_duplicates(stored, self.run)
+    def _check_duplicates(self, stored: Iterable[tuple[Article, "NewItem"]]) -> None:
+        """Once articles are committed: sign them and link them to the articles they look
+        like, those of a concurrent import included (see pipeline/duplicates.py); in the
+        background during `import_entries`."""
+        articles = [(article, new.item.title, new.body_text) for article, new in stored]
+        if self.duplicate_check is not None:
+            self.duplicate_check.add(articles)
+            return
+        check = duplicates.DuplicateCheck(self.run, in_background=False)
+        check.add(articles)
+        self.run.possible_duplicates += check.finish()
 
     def _insert_all(self, batch: list["NewItem"]) -> list[Article]:
         filed = [self._new_article(new.item, new.image, new.body) for new in batch]
@@ -375,7 +393,6 @@ class ItemImporter:
         ImportedItem.objects.bulk_create(
             self._provenance(new, article) for new, article in zip(batch, articles, strict=True)
         )
-        duplicates.store_signatures(zip(articles, (new.signature for new in batch), strict=True))
         return articles
 
     def _provenance(self, new: "NewItem", article: Article) -> ImportedItem:
@@ -573,29 +590,6 @@ class ItemImporter:
         return added
 
 
-@contextmanager
-def commits_without_waiting_for_the_disk():
-    """Inside the block, PostgreSQL confirms a commit before it has flushed it to disk.
-
-    An imported item is cheap to lose and easy to get back: should the database server crash in
-    the fraction of a second before the flush, the item is missing as a whole (article and
-    provenance row alike: the database stays consistent) and the next run of the feed imports
-    it again. Waiting for the disk at every item costs a large share of an import's time.
-    The setting is the connection's until the block ends; editors' saves keep the default.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        if connection.is_usable():
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-
-
 @dataclass
 class Filing:
     """Where an article is filed: its byline, taxonomy and tags."""
@@ -618,7 +612,6 @@ class NewItem:
     body: str
     body_text: str  # its plain text: the signature's and the received body's fingerprint's
     warnings: list[str]
-    signature: Signature | None = None
 
 
 @dataclass
