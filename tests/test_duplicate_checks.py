@@ -110,3 +110,19 @@ def test_the_periodic_pass_signs_what_was_missed(failing_signatures, monkeypatch
     enqueue_due_feeds()
 
     assert ContentSignature.objects.filter(article=imported).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_thread_that_cannot_start_misses_its_chunks_and_the_run_still_ends(
+    postgres_only, monkeypatch
+):
+    def no_connection():
+        raise RuntimeError("no connection to be had")
+
+    monkeypatch.setattr(duplicates, "commits_without_waiting_for_the_disk", no_connection)
+
+    run, _article = import_version(version("heat", "first outlet"), "heat")
+
+    assert run.created == 1
+    assert "1 article(s) could not be checked for possible duplicates" in " ".join(run.notes)
+    assert not ContentSignature.objects.exists()

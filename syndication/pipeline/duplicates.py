@@ -106,9 +106,10 @@ class DuplicateCheck:
         self.missed = 0
         if in_background is None:
             in_background = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.chunks: queue.SimpleQueue | None = None
+        self.in_background = in_background
+        self.chunks: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
         if in_background:
-            self.chunks = queue.SimpleQueue()
             self.thread = threading.Thread(target=self._work, name="duplicate-check")
             self.thread.start()
 
@@ -117,19 +118,22 @@ class DuplicateCheck:
         articles = list(articles)
         if not articles:
             return
-        if self.chunks is None:
-            self._check(articles)
-        else:
+        if self.in_background:
             self.chunks.put(articles)
+        else:
+            self._check(articles)
 
     def finish(self) -> int:
         """Wait for the chunks handed over; how many of their articles have possible
         duplicates. An article that could not be checked is noted on the run (the feed pass
         checks it later)."""
-        if self.chunks is not None:
+        if self.thread is not None:
             self.chunks.put(None)
             self.thread.join()
-            self.chunks = None
+            self.thread = None
+            # What a thread that stopped early (no connection to be had) left, whole.
+            while not self.chunks.empty():
+                self.missed += len(self.chunks.get_nowait() or ())
         if self.missed and self.run is not None:
             self.run.add_note(
                 f"{self.missed} article(s) could not be checked for possible duplicates yet; "
@@ -143,10 +147,7 @@ class DuplicateCheck:
                 while (articles := self.chunks.get()) is not None:
                     self._check(articles)
         except Exception:
-            # No connection to be had: what is still to come is missed, whole.
             logger.exception("the check for possible duplicates stopped")
-            while (articles := self.chunks.get()) is not None:
-                self.missed += len(articles)
         finally:
             connection.close()
 
@@ -156,7 +157,7 @@ class DuplicateCheck:
         try:
             self.found += sign_and_link(articles, self.run)
         except (OperationalError, InterfaceError):
-            if self.chunks is None:
+            if not self.in_background:
                 raise
             self._missed(articles)
         except Exception:
